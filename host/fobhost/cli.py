@@ -1,0 +1,36 @@
+"""The `fob` command: one subcommand per module, dispatched from here."""
+
+import argparse
+import sys
+
+from fobhost import codecmd
+from fobhost.errors import UsageError
+
+# Each module provides register(subparsers), which adds its subcommand and
+# sets `run(args)` as the parser default.
+COMMANDS = (codecmd,)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="fob",
+        description="fobkit: one-time-password key-fob tokens — firmware, provisioning, simulator, validation.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except UsageError as error:
+        print("fob %s: error: %s" % (args.command, error), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

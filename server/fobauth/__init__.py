@@ -1,0 +1,1 @@
+"""fobauth: the bank-side validation service — registration, one-time use, lockout, revocation, expiry."""

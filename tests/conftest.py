@@ -1,0 +1,20 @@
+"""Shared fixtures, and the summary line that says what ran inside MicroPython."""
+
+import pytest
+
+_vm_cases = []
+
+
+@pytest.fixture
+def vm_cases():
+    """Tests running cases inside the MicroPython VM append (label, count) here."""
+    return _vm_cases
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _vm_cases:
+        total = sum(count for _, count in _vm_cases)
+        terminalreporter.section("MicroPython VM")
+        for label, count in _vm_cases:
+            terminalreporter.write_line("%6d cases executed inside MicroPython: %s" % (count, label))
+        terminalreporter.write_line("%6d cases in all" % total)
