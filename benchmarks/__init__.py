@@ -1,0 +1,1 @@
+"""Benchmarks printed by `make bench`: one module per area, each with main()."""
