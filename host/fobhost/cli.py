@@ -3,12 +3,12 @@
 import argparse
 import sys
 
-from fobhost import codecmd
+from fobhost import codecmd, infocmd, provisioncmd, wipecmd
 from fobhost.errors import UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
-COMMANDS = (codecmd,)
+COMMANDS = (codecmd, provisioncmd, infocmd, wipecmd)
 
 
 def build_parser():

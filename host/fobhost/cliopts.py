@@ -1,0 +1,37 @@
+"""Options shared by the `fob` subcommands that talk to a fob or use the inventory."""
+
+from fobhost import inventory, serialclient
+from fobhost.errors import UsageError
+
+
+def add_port(parser):
+    parser.add_argument("--port", required=True, help="the fob's serial port, e.g. /dev/ttyACM0 or a simulator's pty")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=serialclient.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait for each reply before retrying (default: %(default)s)",
+    )
+
+
+def add_inventory(parser):
+    parser.add_argument(
+        "--inventory",
+        metavar="PATH",
+        help="the inventory database (default: %s; its key is PATH.key)" % inventory.default_path(),
+    )
+
+
+def open_inventory(args):
+    try:
+        return inventory.Inventory(args.inventory)
+    except (inventory.InventoryError, OSError) as error:
+        raise UsageError(str(error)) from None
+
+
+def connect(args):
+    try:
+        return serialclient.DeviceClient(args.port, timeout=args.timeout)
+    except serialclient.LinkError as error:
+        raise UsageError(str(error)) from None

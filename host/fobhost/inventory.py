@@ -1,0 +1,212 @@
+"""The token inventory: one SQLite file of provisioned fobs, seeds encrypted.
+
+Seeds are sealed with AES-256-GCM under a key file created on first use
+(mode 0600, next to the database); the serial number is the associated
+data, so a seed copied onto another row does not decrypt.  Automatic serial
+numbers advance only when a fob is recorded, in the same transaction, and
+never go back.
+"""
+
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+import platformdirs
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from fobhost import serials
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+DEFAULT_PREFIX = "10"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    serial TEXT PRIMARY KEY CHECK (length(serial) BETWEEN 8 AND 12),
+    algorithm TEXT NOT NULL,
+    digits INTEGER NOT NULL,
+    period INTEGER NOT NULL,
+    expiry INTEGER NOT NULL,
+    provisioned_at INTEGER NOT NULL,
+    board TEXT NOT NULL,
+    firmware TEXT NOT NULL,
+    seed_nonce BLOB NOT NULL,
+    seed_ciphertext BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS serial_counters (prefix TEXT PRIMARY KEY, next INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class InventoryError(Exception):
+    """The inventory or its key cannot be used; the message says which file and why."""
+
+
+def default_path():
+    """The inventory every `fob` command uses unless told otherwise (XDG data directory)."""
+    return Path(platformdirs.user_data_dir("fobkit", appauthor=False)) / "inventory.sqlite3"
+
+
+def key_path_for(path):
+    return Path(str(path) + ".key")
+
+
+class TokenRecord:
+    """One provisioned fob as the inventory lists it; the seed is fetched separately."""
+
+    __slots__ = ("serial", "algorithm", "digits", "period", "expiry", "provisioned_at", "board", "firmware")
+
+    def __init__(self, serial, algorithm, digits, period, expiry, provisioned_at, board, firmware):
+        self.serial = serial
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+        self.expiry = expiry
+        self.provisioned_at = provisioned_at
+        self.board = board
+        self.firmware = firmware
+
+    def __repr__(self):
+        return "TokenRecord(serial=%r, algorithm=%r, digits=%d, period=%d)" % (
+            self.serial,
+            self.algorithm,
+            self.digits,
+            self.period,
+        )
+
+
+class Inventory:
+    """The inventory at ``path`` (created with its key file when missing)."""
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path else default_path()
+        self.key_path = key_path_for(self.path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._aead = AESGCM(self._load_key())
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.executescript(_SCHEMA)
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                self._db.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
+            elif version != SCHEMA_VERSION:
+                raise InventoryError("%s: inventory schema %d is not supported" % (self.path, version))
+        except sqlite3.DatabaseError as error:
+            raise InventoryError("%s: not a usable inventory (%s)" % (self.path, error)) from None
+
+    def close(self):
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _load_key(self):
+        try:
+            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return self._read_key()
+        with os.fdopen(fd, "wb") as key_file:
+            key_file.write(secrets.token_bytes(KEY_BYTES))
+        return self._read_key()
+
+    def _read_key(self):
+        mode = self.key_path.stat().st_mode
+        if mode & 0o077:
+            raise InventoryError(
+                "%s: key file is readable by others (mode %o); chmod 600 it" % (self.key_path, mode & 0o777)
+            )
+        key = self.key_path.read_bytes()
+        if len(key) != KEY_BYTES:
+            raise InventoryError("%s: not an inventory key file (%d bytes)" % (self.key_path, len(key)))
+        return key
+
+    # -- serial numbers -----------------------------------------------------
+    def prefix(self):
+        row = self._db.execute("SELECT value FROM settings WHERE name = 'serial_prefix'").fetchone()
+        return row[0] if row else DEFAULT_PREFIX
+
+    def set_prefix(self, prefix):
+        serials.check_prefix(prefix)
+        self._db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('serial_prefix', ?)", (prefix,))
+
+    def _next_sequence(self, prefix):
+        row = self._db.execute("SELECT next FROM serial_counters WHERE prefix = ?", (prefix,)).fetchone()
+        return row[0] if row else 1
+
+    def next_serial(self):
+        """The automatic serial number the next recorded fob gets (nothing is reserved)."""
+        prefix = self.prefix()
+        sequence = self._next_sequence(prefix)
+        while True:
+            serial = serials.automatic(prefix, sequence)
+            if not self.contains(serial):
+                return serial
+            sequence += 1
+
+    def contains(self, serial):
+        return self._db.execute("SELECT 1 FROM tokens WHERE serial = ?", (serial,)).fetchone() is not None
+
+    # -- tokens -------------------------------------------------------------
+    def record(self, serial, seed, algorithm, digits, period, expiry, board, firmware):
+        """Add a sealed fob; advances the automatic counter past ``serial`` if it is one of its numbers."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        ciphertext = self._aead.encrypt(nonce, bytes(seed), serial.encode())
+        prefix = self.prefix()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO tokens (serial, algorithm, digits, period, expiry, provisioned_at, board, firmware,"
+                    " seed_nonce, seed_ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (serial, algorithm, digits, period, expiry, int(time.time()), board, firmware, nonce, ciphertext),
+                )
+                sequence = self._sequence_of(prefix, serial)
+                if sequence is not None and sequence >= self._next_sequence(prefix):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO serial_counters (prefix, next) VALUES (?, ?)", (prefix, sequence + 1)
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.IntegrityError:
+            raise InventoryError("serial number %s is already in the inventory" % serial) from None
+
+    @staticmethod
+    def _sequence_of(prefix, serial):
+        """The sequence number of ``serial`` if it is an automatic number under ``prefix``."""
+        if len(serial) != serials.AUTO_LENGTH or not serial.startswith(prefix) or not serials.luhn_valid(serial):
+            return None
+        return int(serial[len(prefix) : -1])
+
+    def tokens(self, wanted=None):
+        """TokenRecords in serial order; ``wanted`` (serial numbers) must all exist."""
+        rows = self._db.execute(
+            "SELECT serial, algorithm, digits, period, expiry, provisioned_at, board, firmware"
+            " FROM tokens ORDER BY serial"
+        ).fetchall()
+        found = [TokenRecord(*row) for row in rows]
+        if wanted:
+            by_serial = {t.serial: t for t in found}
+            missing = [s for s in wanted if s not in by_serial]
+            if missing:
+                raise InventoryError("not in the inventory: %s" % ", ".join(missing))
+            found = [by_serial[s] for s in dict.fromkeys(wanted)]
+        return found
+
+    def seed(self, serial):
+        """The decrypted seed of ``serial`` (bytes)."""
+        row = self._db.execute("SELECT seed_nonce, seed_ciphertext FROM tokens WHERE serial = ?", (serial,)).fetchone()
+        if row is None:
+            raise InventoryError("not in the inventory: %s" % serial)
+        try:
+            return self._aead.decrypt(row[0], row[1], serial.encode())
+        except InvalidTag:
+            raise InventoryError("seed of %s does not decrypt: wrong key file %s?" % (serial, self.key_path)) from None

@@ -1,0 +1,109 @@
+"""`fob provision`: give blank fobs a fresh seed, serial number and time, check, seal and record them."""
+
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from fobcore import hashes, otp
+from fobhost import cliopts, provisioning, serials
+from fobhost.errors import UsageError
+from fobhost.serialclient import LinkError
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "provision",
+        help="provision, check, seal and record fobs",
+        description="Provision the fob on --port: fresh random seed, serial number, the host's UTC time; "
+        "check its code against the host's, seal it and record it in the inventory.",
+    )
+    cliopts.add_port(parser)
+    cliopts.add_inventory(parser)
+    parser.add_argument("--serial", metavar="N", help="serial number, 8 to 12 digits (default: the next automatic one)")
+    parser.add_argument(
+        "--serial-prefix",
+        metavar="DIGITS",
+        help="prefix of automatic serial numbers; stored in the inventory for next time (default: 10)",
+    )
+    parser.add_argument("--algorithm", default="sha1", choices=hashes.ALGORITHMS, help="HMAC algorithm (default: sha1)")
+    parser.add_argument("--digits", type=int, default=6, help="code length, 6 to 10 (default: 6)")
+    parser.add_argument("--period", type=int, default=otp.DEFAULT_PERIOD, help="time step, 1 to 3600 s (default: 60)")
+    parser.add_argument("--valid-years", type=int, default=5, help="years until the fob expires (default: 5)")
+    parser.add_argument("--count", type=int, default=1, help="provision N fobs in a row, prompting for each")
+    parser.set_defaults(run=run)
+
+
+def _check(args):
+    if args.serial is not None and not serials.is_serial(args.serial):
+        raise UsageError("--serial must be 8 to 12 digits")
+    if args.serial is not None and args.count != 1:
+        raise UsageError("--serial names one fob; use automatic numbers with --count")
+    if not otp.MIN_DIGITS <= args.digits <= otp.MAX_DIGITS:
+        raise UsageError("--digits must be %d to %d" % (otp.MIN_DIGITS, otp.MAX_DIGITS))
+    if not 1 <= args.period <= 3600:
+        raise UsageError("--period must be 1 to 3600 seconds")
+    if not 1 <= args.valid_years <= 30:
+        raise UsageError("--valid-years must be 1 to 30")
+    if args.count < 1:
+        raise UsageError("--count must be at least 1")
+
+
+def run(args):
+    _check(args)
+    inventory = cliopts.open_inventory(args)
+    with inventory:
+        if args.serial_prefix is not None:
+            try:
+                inventory.set_prefix(args.serial_prefix)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+        console = Console(soft_wrap=True)
+        with Progress(
+            TextColumn("provisioning"), BarColumn(), MofNCompleteColumn(), console=console, disable=args.count == 1
+        ) as progress:
+            task = progress.add_task("fobs", total=args.count)
+            for number in range(1, args.count + 1):
+                if number > 1:
+                    progress.stop()
+                    _wait_for_next(number, args.count)
+                    progress.start()
+                done = _provision_one(args, inventory)
+                progress.console.print(
+                    "fob %s provisioned and sealed (%s, %d digits, %d s, expires %s)"
+                    % (
+                        done.serial,
+                        done.algorithm,
+                        done.digits,
+                        done.period,
+                        time.strftime("%Y-%m-%d", time.gmtime(done.expiry)),
+                    )
+                )
+                progress.advance(task)
+
+
+def _wait_for_next(number, count):
+    print("Plug in fob %d of %d, then press Enter (Ctrl-D stops)." % (number, count), file=sys.stderr)
+    if not sys.stdin.readline():
+        raise UsageError("stopped before fob %d of %d" % (number, count))
+
+
+def _provision_one(args, inventory):
+    try:
+        client = cliopts.connect(args)
+    except UsageError as error:
+        raise UsageError("step INFO failed: %s; the inventory is unchanged" % error) from None
+    with client:
+        try:
+            return provisioning.provision(
+                client,
+                inventory,
+                algorithm=args.algorithm,
+                digits=args.digits,
+                period=args.period,
+                valid_years=args.valid_years,
+                serial=args.serial,
+            )
+        except (provisioning.ProvisioningError, LinkError) as error:
+            raise UsageError(str(error)) from None

@@ -1,0 +1,144 @@
+"""The host side of the provisioning protocol over a serial port (pyserial).
+
+``DeviceClient`` numbers and checks frames, waits for the matching reply
+with a deadline and retries where that is safe: the device answers a
+repeated frame from its cache without acting twice (docs/protocol.md).
+Errors name the command that failed and never quote a frame, since a
+PROVISION frame carries the seed.
+"""
+
+import secrets
+import time
+
+import serial
+
+from fobcore import protocol
+
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_ATTEMPTS = 3
+# Device errors that say the request never arrived intact: resending is safe.
+_RESEND_CODES = {"crc", "frame", "too_long"}
+
+
+class DeviceError(Exception):
+    """The device refused a command; ``code`` is its stable error identifier."""
+
+    def __init__(self, command, code, message):
+        super().__init__("%s refused by the device: %s (%s)" % (command, message, code))
+        self.command = command
+        self.code = code
+
+
+class LinkError(Exception):
+    """No usable reply: port gone, timeouts or replies garbled on every attempt."""
+
+    def __init__(self, command, message):
+        super().__init__("%s: %s" % (command, message))
+        self.command = command
+
+
+class DeviceClient:
+    """A session with one fob; ``request(command, fields)`` returns the reply's fields."""
+
+    def __init__(self, port, timeout=DEFAULT_TIMEOUT, attempts=DEFAULT_ATTEMPTS, baudrate=115200):
+        self.port_name = port
+        self.timeout = timeout
+        self.attempts = attempts
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self._seq = secrets.randbelow(0x10000)
+        try:
+            self._serial = serial.Serial(port, baudrate, timeout=0.05, write_timeout=timeout)
+        except (serial.SerialException, OSError) as error:
+            raise LinkError("open", "cannot open %s (%s)" % (port, _reason(error))) from None
+        self._assembler = protocol.LineAssembler(protocol.MAX_LINE)
+        self._pending = []
+
+    def close(self):
+        self._serial.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def request(self, command, fields=()):
+        """Send ``command`` with ``fields`` ((key, value) pairs); return the reply's fields as a dict.
+
+        INFO opens the session and may go first at any time; every command
+        after it takes the next sequence number.
+        """
+        self._seq = (self._seq + 1) % 0x10000
+        frame = protocol.encode_frame(self._seq, protocol.format_fields(command, fields))
+        problem = "no reply"
+        for _ in range(self.attempts):
+            self._write(command, frame)
+            deadline = time.monotonic() + self.timeout
+            while True:
+                reply = self._read_frame(command, deadline)
+                if reply is None:
+                    problem = "no reply within %.1f s" % self.timeout
+                    break
+                seq, body = reply
+                if isinstance(body, protocol.ProtocolError):
+                    problem = "garbled reply (%s)" % body.code
+                    break
+                words = body.split(" ")
+                if words[0] == "ERR" and len(words) >= 2:
+                    if seq is None and words[1] in _RESEND_CODES:
+                        problem = "the device received a damaged frame (%s)" % words[1]
+                        break
+                    if seq == self._seq or seq is None:
+                        raise DeviceError(command, words[1], " ".join(words[2:]))
+                    continue  # a late answer to an earlier attempt
+                if seq != self._seq:
+                    continue
+                if words[0] != "OK":
+                    raise LinkError(command, "unexpected reply '%s'" % protocol.printable(words[0][:16]))
+                try:
+                    return protocol.parse_fields(words[1:])
+                except protocol.ProtocolError as error:
+                    raise LinkError(command, "malformed reply (%s)" % error) from None
+        raise LinkError(command, "%s after %d attempts" % (problem, self.attempts))
+
+    def _write(self, command, frame):
+        try:
+            self._serial.reset_input_buffer()
+            self._pending = []
+            self._assembler = protocol.LineAssembler(protocol.MAX_LINE)
+            self._serial.write(frame)
+            self._serial.flush()
+        except (serial.SerialException, OSError) as error:
+            raise LinkError(command, "the device went away (%s)" % _reason(error)) from None
+        self.bytes_sent += len(frame)
+
+    def _read_frame(self, command, deadline):
+        """The next frame as (seq, body), (None, ProtocolError) if damaged, or None at the deadline.
+
+        Lines that are not frames (a boot banner, REPL noise) are skipped.
+        """
+        while time.monotonic() < deadline:
+            while self._pending:
+                line = self._pending.pop(0)
+                if line is None:
+                    return None, protocol.ProtocolError("too_long", "reply too long")
+                if not line.startswith(b"FOB"):
+                    continue
+                try:
+                    return protocol.decode_frame(line)
+                except protocol.ProtocolError as error:
+                    return None, error
+            try:
+                data = self._serial.read(self._serial.in_waiting or 1)
+            except (serial.SerialException, OSError) as error:
+                raise LinkError(command, "the device went away (%s)" % _reason(error)) from None
+            if data:
+                self.bytes_received += len(data)
+                self._pending.extend(self._assembler.feed(data))
+        return None
+
+
+def _reason(error):
+    """What the OS or pyserial said; neither ever sees frame contents."""
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
