@@ -1,0 +1,60 @@
+"""Engines and schema: SQLite by default, PostgreSQL (psycopg 3) by URL; Alembic brings the schema to head.
+
+SQLite is opened in WAL mode with a busy timeout, and every transaction
+starts with BEGIN IMMEDIATE: writers queue for the lock instead of failing
+with "database is locked" when a read transaction tries to upgrade.
+"""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_URL = "sqlite:///fobauth.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT = 30  # seconds
+_MIGRATION_LOCK = 0x666F6261  # "foba"
+
+
+def normalise_url(url):
+    """Plain ``postgresql://`` URLs use psycopg 3, the driver fobauth installs."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _prepare_sqlite(engine):
+    @event.listens_for(engine, "connect")
+    def connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN itself
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url=DEFAULT_URL, **options):
+    """An engine for ``url`` (SQLite file or PostgreSQL)."""
+    url = normalise_url(url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **options)
+        _prepare_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def upgrade(engine):
+    """Create or upgrade the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # two services starting at once migrate one after the other
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%d)" % _MIGRATION_LOCK)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
