@@ -9,6 +9,7 @@ tests of display timeouts and step boundaries are exact and fast.
 
 import asyncio
 import os
+from pathlib import Path
 
 from fobcore.board import Board
 from fobcore.monofb import FrameBuffer
@@ -110,6 +111,9 @@ class FakeBoard(Board):
     # storage and power
     def storage_dir(self):
         return self.storage
+
+    def storage_path(self, name):
+        return Path(self.storage) / name
 
     def may_deep_sleep(self):
         return self.allow_deep_sleep

@@ -134,10 +134,12 @@ class Store:
         self.files = files or Files()
 
     def load(self):
-        """The stored Record, None if there is none; RecordError if unreadable."""
+        """The stored Record, None if there is none; RecordError if untrustworthy, OSError if unreadable."""
         try:
             f = self.files.open(self.path, "rb")
         except OSError:
+            if self.files.exists(self.path):
+                raise
             return None
         try:
             data = f.read(_HEAD_SIZE + 2 * 256 + 8)

@@ -1,0 +1,107 @@
+"""The fob's application: button, display and serial protocol around one Token.
+
+``App`` is the whole behaviour as plain methods driven by a clock (so
+tests step it without sleeping); ``serve`` runs it cooperatively under
+asyncio: one task waits for the button or the next redraw, another for
+serial bytes.  Neither polls: idle means sleeping in the board's waits.
+"""
+
+import asyncio
+
+from fobcore import protocol, render
+from fobcore.token import ACTIVE, BLANK, CLOCK, CORRUPT, EXPIRED, SEALED, Token, TokenError
+
+DISPLAY_TIMEOUT_MS = 30000
+REDRAW_MS = 500  # how often a shown screen is re-checked: the bar moves every second
+
+_TITLES = {BLANK: "NO SEED", EXPIRED: "EXPIRED", CLOCK: "CLOCK", CORRUPT: "CORRUPT"}
+
+
+class App:
+    """What the fob shows and when; ``press``/``tick`` for the display, ``receive`` for serial."""
+
+    def __init__(self, board, token=None, display_timeout_ms=DISPLAY_TIMEOUT_MS):
+        self.board = board
+        self.token = token or Token(board)
+        self.display_timeout_ms = display_timeout_ms
+        self.display_on = False
+        self.shown = None  # the view last drawn
+        self._on_since = 0
+        self._lines = protocol.LineAssembler(protocol.MAX_LINE)
+        self._handler = protocol.DeviceHandler(self.token)
+
+    def view(self):
+        """What the display should show now, as a comparable tuple."""
+        token = self.token
+        state = token.state
+        if state == ACTIVE or state == SEALED:
+            try:
+                code, left, period = token.code_now()
+                return ("code", code, left, period, token.serial)
+            except TokenError:  # the clock moved between the two reads
+                state = token.state
+        if state == CORRUPT:
+            return (state, "SEED RECORD")
+        return (state, token.serial)
+
+    def draw(self, view):
+        board = self.board
+        if view[0] == "code":
+            render.draw_code(board.framebuffer, board.width, board.height, view[1], view[2], view[3], view[4])
+        else:
+            render.draw_message(board.framebuffer, board.width, board.height, _TITLES[view[0]], view[1])
+        board.show()
+        self.shown = view
+
+    def press(self):
+        """The button: show the current screen and restart the display timeout."""
+        self._on_since = self.board.ticks_ms()
+        if not self.display_on:
+            self.board.display_power(True)
+            self.display_on = True
+        self.draw(self.view())
+
+    def tick(self):
+        """Redraw if the view changed; turn the display off after the timeout.
+
+        Returns the milliseconds until the next tick is needed, or None when
+        the display is off and only the button can wake the fob.
+        """
+        if not self.display_on:
+            return None
+        remaining = self.display_timeout_ms - self.board.ticks_diff(self.board.ticks_ms(), self._on_since)
+        if remaining <= 0:
+            self.board.display_power(False)
+            self.display_on = False
+            self.shown = None
+            return None
+        view = self.view()
+        if view != self.shown:
+            self.draw(view)
+        return min(REDRAW_MS, remaining)
+
+    def receive(self, data):
+        """Feed bytes from the serial stream; write one reply per complete line."""
+        for line in self._lines.feed(data):
+            self.board.write_serial(self._handler.handle(line))
+
+
+async def _display_loop(app):
+    board = app.board
+    while True:
+        wait_ms = app.tick()
+        if wait_ms is None and board.may_deep_sleep():
+            board.deep_sleep()
+        if await board.wait_button(wait_ms):
+            app.press()
+
+
+async def _serial_loop(app):
+    while True:
+        app.receive(await app.board.read_serial())
+
+
+async def serve(app):
+    """Run the display and the serial protocol side by side, for ever."""
+    app.press()  # a boot is a button press: power-on, or the wake from deep sleep
+    await asyncio.gather(_display_loop(app), _serial_loop(app))
