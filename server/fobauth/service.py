@@ -11,6 +11,7 @@ can move it.
 """
 
 import dataclasses
+import datetime
 import hmac
 import time
 
@@ -32,7 +33,7 @@ class Policy:
     revocation_cooldown: int = 30 * 60  # seconds after revocation before registering again
     window: int = 1  # steps accepted either side of the token's learnt position
     resync_window: int = 10  # steps searched either side by resynchronisation
-    max_validity: int = 5 * 365 * DAY + 2 * DAY  # five years, leap days included
+    max_validity_years: int = 5  # a token is valid this many calendar years from import at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +77,16 @@ _USER_COLUMNS = (
 )
 
 
+def _years_later(unix_time, years):
+    """The same calendar day and time ``years`` later (29 February becomes 28 February)."""
+    start = datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
+    try:
+        later = start.replace(year=start.year + years)
+    except ValueError:
+        later = start.replace(year=start.year + years, day=28)
+    return int(later.timestamp())
+
+
 def _check_id(value, what):
     if not isinstance(value, str) or not 1 <= len(value) <= ID_LENGTH or not value.isprintable():
         raise errors.BadRequest("%s must be 1 to %d printable characters" % (what, ID_LENGTH))
@@ -85,11 +96,12 @@ def _check_id(value, what):
 class AuthService:
     """The validation service over one database.  Methods raise fobauth.errors.AuthError subclasses."""
 
-    def __init__(self, engine, seedbox, policy=Policy(), clock=time.time):
+    def __init__(self, engine, seedbox, policy=Policy(), clock=time.time, hasher=None):
         self.engine = engine
         self.policy = policy
         self._seedbox = seedbox
         self._clock = clock
+        self._hasher = hasher or passwords.default_hasher()
 
     def _now(self):
         return int(self._clock())
@@ -120,7 +132,7 @@ class AuthService:
             taken = conn.execute(select(tokens.c.serial).where(tokens.c.serial.in_(serials))).scalars().first()
             if taken is not None:
                 return errors.TokenExists("a token with serial %s exists" % taken)
-            limit = now + self.policy.max_validity
+            limit = _years_later(now, self.policy.max_validity_years)
             rows = [
                 {
                     "serial": seed.serial,
@@ -159,8 +171,8 @@ class AuthService:
             "user_id": user_id,
             "customer_id": customer_id,
             "role": role,
-            "password_hash": passwords.hash_password(password),
-            "confirmation_hash": passwords.hash_password(confirmation_password),
+            "password_hash": self._hasher.hash(password),
+            "confirmation_hash": self._hasher.hash(confirmation_password),
             "failures": 0,
             "suspended": False,
         }
@@ -436,7 +448,7 @@ class AuthService:
             admin.role in ADMIN_ROLES
             and admin.customer_id == target.customer_id
             and admin.id != target.id
-            and passwords.check_password(confirmation_hash, confirmation_password)
+            and passwords.check_password(self._hasher, confirmation_hash, confirmation_password)
         )
         if not allowed:
 

@@ -1,0 +1,204 @@
+"""Fixtures for the validation service: a controllable clock, a bank with tokens and users, and
+databases — a SQLite file per test and one throwaway PostgreSQL cluster per session."""
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import text
+
+from fobauth.database import make_engine, upgrade
+from fobauth.pskcimport import TokenSeed
+from fobauth.seedbox import SeedBox
+from fobauth.service import AuthService, Policy
+
+START = 1_800_000_000  # a step boundary (divisible by 60)
+PERIOD = 60
+# Cheap argon2 parameters keep user creation fast in tests; the service defaults to argon2-cffi's own.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+class Clock:
+    """A settable clock for the service: ``now`` is Unix seconds."""
+
+    def __init__(self, now=START):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+class Bank:
+    """Tokens with known seeds and users, around one AuthService; codes come from pyotp."""
+
+    PERIOD = PERIOD
+    CONFIRMATION = "confirmation pass"
+
+    def __init__(self, service, clock):
+        self.service = service
+        self.clock = clock
+        self.seeds = {}
+
+    def add_token(self, serial="12345678", expiry=None, drift=0, algorithm="sha1", digits=6):
+        key = secrets.token_bytes(20)
+        self.service.import_tokens([TokenSeed(serial, key, algorithm, digits, PERIOD, expiry, drift)])
+        self.seeds[serial] = (key, algorithm, digits)
+        return serial
+
+    def code(self, serial, steps=0):
+        """The code the token shows ``steps`` time steps from now."""
+        key, algorithm, digits = self.seeds[serial]
+        totp = pyotp.TOTP(base64.b32encode(key).decode(), digits=digits, digest=algorithm, interval=PERIOD)
+        return totp.at(self.clock.now + steps * PERIOD)
+
+    def user(self, user_id, customer="acme", role="user"):
+        self.service.create_user(user_id, customer, role, "login-password", self.CONFIRMATION)
+        return user_id
+
+    def registered(self, user_id, serial="12345678", customer="acme", role="user"):
+        """A user with ``serial`` registered, and the clock moved on one step so the next code is fresh."""
+        if serial not in self.seeds:
+            self.add_token(serial)
+        self.user(user_id, customer, role)
+        self.service.register(user_id, serial, self.code(serial))
+        self.clock.advance(PERIOD)
+        return user_id
+
+
+SEED_KEY = bytes(range(32))
+
+
+def new_service(engine, clock, policy):
+    upgrade(engine)
+    return AuthService(engine, SeedBox(SEED_KEY), policy=policy, clock=clock, hasher=FAST_HASHER)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return "sqlite:///%s" % (tmp_path / "fobauth.db")
+
+
+@pytest.fixture
+def make_bank(sqlite_url, clock):
+    """``make_bank(url=None, **policy)``: a Bank on ``url`` (default: this test's SQLite file)."""
+    engines = []
+
+    def make(url=None, **policy):
+        engine = make_engine(url or sqlite_url)
+        engines.append(engine)
+        return Bank(new_service(engine, clock, Policy(**policy)), clock)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def bank(make_bank):
+    return make_bank()
+
+
+# -- PostgreSQL: a throwaway cluster started by the tests ------------------------------------------
+
+
+def _postgres_bin():
+    candidates = [Path(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]
+    for directory in candidates:
+        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
+            return directory
+    found = shutil.which("initdb")
+    return Path(found).parent if found and shutil.which("pg_ctl") else None
+
+
+def _as_postgres(argv):
+    """PostgreSQL refuses to run as root: run its tools as the `postgres` user when we are root."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *argv]
+    return argv
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _unavailable(reason):
+    message = "PostgreSQL tests cannot run: %s (scripts/setup-system installs the Debian package postgresql)" % reason
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a fresh PostgreSQL cluster in a temporary directory, on a loopback port; stopped at the end."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        _unavailable("initdb/pg_ctl not found")
+    if os.geteuid() == 0 and not shutil.which("runuser"):
+        _unavailable("running as root without runuser")
+    root = Path(tempfile.mkdtemp(prefix="fobauth-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "fob", "--auth=trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
+    options = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c max_connections=200" % (
+        port,
+        root,
+    )
+    subprocess.run(
+        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield "postgresql+psycopg://fob@127.0.0.1:%d/postgres" % port
+    finally:
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's PostgreSQL server."""
+    name = "t_" + secrets.token_hex(6)
+    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE %s" % name))
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE %s WITH (FORCE)" % name))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """Each concurrency test runs on a SQLite file and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
