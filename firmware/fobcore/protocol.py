@@ -218,7 +218,8 @@ class DeviceHandler:
     """The device side: ``handle(line)`` answers one received line with one reply line.
 
     Sequence rule: INFO is accepted with any number and opens a session;
-    every other command must carry the number after the last accepted one.
+    every other frame must carry the number after the last accepted one,
+    and an intact frame in order uses its number up even when refused.
     Repeating the last accepted frame byte for byte returns the same reply
     without acting again, so the host may safely retry after a lost reply.
     """
@@ -230,47 +231,56 @@ class DeviceHandler:
         self._last_reply = None
 
     def handle(self, line):
-        seq = None
         try:
-            if line is None:
-                raise ProtocolError("too_long", "frame longer than %d bytes" % MAX_LINE)
-            seq, body = decode_frame(line)
-            if seq is None:
-                raise ProtocolError("sequence", "requests need a sequence number")
-            words = body.split(" ")
-            command = words[0]
-            if command not in _COMMAND_FIELDS:
-                raise ProtocolError("unknown", "unknown command '%s'" % printable(command[:16]), seq)
-            replay = self._replay(seq, command, line)
-            if replay is not None:
-                return replay
-            fields = parse_fields(words[1:], seq)
-            wanted = _COMMAND_FIELDS[command]
-            for key in fields:
-                if key not in wanted:
-                    raise ProtocolError("bad_param", "%s takes no field '%s'" % (command, printable(key[:16])), seq)
-            for key in wanted:
-                if key not in fields:
-                    raise ProtocolError("bad_param", "%s needs field '%s'" % (command, key), seq)
-            reply = encode_frame(seq, self._run(command, fields, seq))
+            seq, words = self._accept(line)
         except ProtocolError as error:
             return encode_frame(error.seq, error_body(error.code, str(error)))
+        if words is None:
+            return self._last_reply
+        # From here the frame is in order: whatever the outcome, it used up its number.
+        try:
+            body = self._run(words[0], self._fields(words, seq), seq)
+            reply = encode_frame(seq, body)
+        except ProtocolError as error:
+            reply = encode_frame(seq, error_body(error.code, str(error)))
         self._last_seq = seq
         self._last_crc = line[-4:]
         self._last_reply = reply
         return reply
 
-    def _replay(self, seq, command, line):
-        """The cached reply for a repeated frame; None when ``seq`` is the next one."""
-        if command == "INFO":
-            return None
+    def _accept(self, line):
+        """``(seq, words)`` of an intact frame in sequence; words is None for a repeat of the last one."""
+        if line is None:
+            raise ProtocolError("too_long", "frame longer than %d bytes" % MAX_LINE)
+        seq, body = decode_frame(line)
+        if seq is None:
+            raise ProtocolError("sequence", "requests need a sequence number")
+        words = body.split(" ")
+        if words[0] == "INFO":
+            return seq, words
         if self._last_seq is None:
             raise ProtocolError("sequence", "no session: send INFO first", seq)
         if seq == self._last_seq and line[-4:] == self._last_crc:
-            return self._last_reply
-        if seq != (self._last_seq + 1) % _SEQ_LIMIT:
-            raise ProtocolError("sequence", "expected sequence %s" % _hex4((self._last_seq + 1) % _SEQ_LIMIT), seq)
-        return None
+            return seq, None
+        expected = (self._last_seq + 1) % _SEQ_LIMIT
+        if seq != expected:
+            raise ProtocolError("sequence", "expected sequence %s" % _hex4(expected), seq)
+        return seq, words
+
+    def _fields(self, words, seq):
+        """The fields of a known command, all present and nothing else."""
+        command = words[0]
+        if command not in _COMMAND_FIELDS:
+            raise ProtocolError("unknown", "unknown command '%s'" % printable(command[:16]), seq)
+        fields = parse_fields(words[1:], seq)
+        wanted = _COMMAND_FIELDS[command]
+        for key in fields:
+            if key not in wanted:
+                raise ProtocolError("bad_param", "%s takes no field '%s'" % (command, printable(key[:16])), seq)
+        for key in wanted:
+            if key not in fields:
+                raise ProtocolError("bad_param", "%s needs field '%s'" % (command, key), seq)
+        return fields
 
     def _run(self, command, fields, seq):
         token = self.token
