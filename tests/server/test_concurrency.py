@@ -1,0 +1,131 @@
+"""One-time use and failure counting under concurrent requests: threads, and two service processes,
+on a SQLite file and on a real PostgreSQL server."""
+
+import base64
+import collections
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from fobauth import errors
+from fobauth.schema import audit_events
+
+WORKER = Path(__file__).with_name("verify_worker.py")
+
+
+def at_once(count, call):
+    """Run ``call()`` from ``count`` threads released together; the Counter of outcomes."""
+    barrier = threading.Barrier(count)
+    outcomes = collections.Counter()
+    lock = threading.Lock()
+
+    def attempt():
+        barrier.wait()
+        try:
+            call()
+            result = "ok"
+        except errors.AuthError as error:
+            result = error.code
+        with lock:
+            outcomes[result] += 1
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def audited(bank, event, result):
+    with bank.service.engine.connect() as conn:
+        query = select(func.count()).where(audit_events.c.event == event, audit_events.c.result == result)
+        return conn.execute(query).scalar_one()
+
+
+def wrong(bank):
+    shown = {bank.code("12345678", s) for s in range(-2, 3)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in shown)
+
+
+def test_fifty_simultaneous_uses_of_one_code_accept_exactly_one(make_bank, database_url):
+    bank = make_bank(database_url)
+    bank.registered("alice")
+    code = bank.code("12345678")
+    outcomes = at_once(50, lambda: bank.service.verify("alice", code))
+    assert outcomes == {"ok": 1, "replayed": 49}
+    assert audited(bank, "verify", "ok") == 1
+
+
+def test_simultaneous_use_by_sharers_accepts_exactly_one(make_bank, database_url):
+    bank = make_bank(database_url)
+    bank.registered("alice")
+    bank.user("bob")
+    bank.service.register("bob", "12345678", bank.code("12345678"))
+    bank.clock.advance(bank.PERIOD)
+    code = bank.code("12345678")
+    users = iter(["alice", "bob"] * 25)
+    lock = threading.Lock()
+
+    def verify():
+        with lock:
+            user = next(users)
+        bank.service.verify(user, code)
+
+    assert at_once(50, verify) == {"ok": 1, "replayed": 49}
+
+
+def test_concurrent_wrong_codes_are_counted_exactly(make_bank, database_url):
+    bank = make_bank(database_url, max_failures=100)
+    bank.registered("alice")
+    outcomes = at_once(40, lambda: bank.service.verify("alice", wrong(bank)))
+    assert outcomes == {"invalid_code": 40}
+    assert bank.service.status("alice").failures == 40
+
+
+def test_concurrent_wrong_codes_suspend_exactly_at_the_limit(make_bank, database_url):
+    bank = make_bank(database_url)
+    bank.registered("alice")
+    outcomes = at_once(30, lambda: bank.service.verify("alice", wrong(bank)))
+    assert outcomes == {"invalid_code": 4, "suspended": 26}
+    status = bank.service.status("alice")
+    assert status.suspended and status.failures == 5
+    assert audited(bank, "lockout", "suspended") == 1
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [("right", {"ok": 1, "replayed": 49}), ("wrong", {"invalid_code": 4, "suspended": 46})],
+)
+def test_two_service_processes_sharing_postgresql(make_bank, postgres_url, kind, expected):
+    bank = make_bank(postgres_url)
+    bank.registered("alice")
+    code = bank.code("12345678") if kind == "right" else wrong(bank)
+    environment = dict(os.environ, FOB_SEED_KEY=base64.b64encode(bytes(range(32))).decode())
+    argv = [sys.executable, str(WORKER), postgres_url, "alice", code, "25", str(bank.clock.now)]
+    workers = [
+        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environment)
+        for _ in range(2)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout.readline().strip() == "ready"
+        for worker in workers:
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        totals = collections.Counter()
+        for worker in workers:
+            totals.update(json.loads(worker.stdout.readline()))
+            assert worker.wait(timeout=60) == 0
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert totals == expected
+    status = bank.service.status("alice")
+    assert (status.failures, status.suspended) == ((0, False) if kind == "right" else (5, True))
