@@ -1,5 +1,35 @@
-"""The fob's entry point on the board (the firmware issue fills this in)."""
+"""The fob's entry point on a board: the board's driver, the token, the app, for ever.
 
-import fobcore
+Ctrl-C is switched off first; Token switches it back on unless the fob is
+sealed.  Should the app ever stop on a sealed fob (or one whose record
+cannot be read), the board resets rather than fall through to a REPL
+that could read the seed file.
+"""
 
-print("fobkit firmware", fobcore.VERSION)
+import micropython
+
+micropython.kbd_intr(-1)
+
+import asyncio  # noqa: E402
+
+import board  # noqa: E402  (boards/<name>/board.py, installed as /lib/board.py)
+import machine  # noqa: E402
+from fobcore.app import App, serve  # noqa: E402
+from fobcore.board import Board  # noqa: E402
+from fobcore.record import Store  # noqa: E402
+
+
+def _may_open_repl():
+    try:
+        record = Store(Board().storage_dir()).load()
+    except Exception:
+        return False
+    return record is None or not record.sealed
+
+
+try:
+    asyncio.run(serve(App(board.create())))
+finally:
+    if not _may_open_repl():
+        machine.reset()
+    micropython.kbd_intr(3)
