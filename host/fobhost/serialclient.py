@@ -14,6 +14,13 @@ import serial
 
 from fobcore import protocol
 
+try:
+    from termios import error as _TermiosError
+except ImportError:  # Windows: pyserial reports everything as SerialException or OSError
+    _TermiosError = OSError
+
+# What a serial port raises when the device behind it goes away.
+_PORT_ERRORS = (serial.SerialException, OSError, _TermiosError)
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_ATTEMPTS = 3
 # Device errors that say the request never arrived intact: resending is safe.
@@ -49,13 +56,16 @@ class DeviceClient:
         self._seq = secrets.randbelow(0x10000)
         try:
             self._serial = serial.Serial(port, baudrate, timeout=0.05, write_timeout=timeout)
-        except (serial.SerialException, OSError) as error:
+        except _PORT_ERRORS as error:
             raise LinkError("open", "cannot open %s (%s)" % (port, _reason(error))) from None
         self._assembler = protocol.LineAssembler(protocol.MAX_LINE)
         self._pending = []
 
     def close(self):
-        self._serial.close()
+        try:
+            self._serial.close()
+        except _PORT_ERRORS:
+            pass  # already gone
 
     def __enter__(self):
         return self
@@ -109,7 +119,7 @@ class DeviceClient:
             self._assembler = protocol.LineAssembler(protocol.MAX_LINE)
             self._serial.write(frame)
             self._serial.flush()
-        except (serial.SerialException, OSError) as error:
+        except _PORT_ERRORS as error:
             raise LinkError(command, "the device went away (%s)" % _reason(error)) from None
         self.bytes_sent += len(frame)
 
@@ -131,7 +141,7 @@ class DeviceClient:
                     return None, error
             try:
                 data = self._serial.read(self._serial.in_waiting or 1)
-            except (serial.SerialException, OSError) as error:
+            except _PORT_ERRORS as error:
                 raise LinkError(command, "the device went away (%s)" % _reason(error)) from None
             if data:
                 self.bytes_received += len(data)

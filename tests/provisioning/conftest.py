@@ -1,5 +1,6 @@
 """A Token on a fake board served behind a real pty, as a fob on USB serial is."""
 
+import os
 import time
 
 import pytest
@@ -43,17 +44,27 @@ class Fob:
     def files(self):
         """Every stored byte, to prove that something changed nothing."""
         root = self.board.storage_dir()
-        import os
-
         return {name: open(os.path.join(root, name), "rb").read() for name in sorted(os.listdir(root))}
 
 
 @pytest.fixture
-def fob(tmp_path):
-    served = Fob(tmp_path / "flash")
-    yield served
-    served.device.close()
-    assert served.device.error is None
+def make_fob(tmp_path):
+    """Serve new fobs (each with its own flash directory); all are unplugged at the end."""
+    served = []
+
+    def make():
+        served.append(Fob(tmp_path / ("flash%d" % len(served))))
+        return served[-1]
+
+    yield make
+    for each in served:
+        each.device.close()
+        assert each.device.error is None
+
+
+@pytest.fixture
+def fob(make_fob):
+    return make_fob()
 
 
 @pytest.fixture
