@@ -18,7 +18,7 @@ import time
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fobauth import entry, errors, passwords
+from fobauth import entry, errors, passwords, pskcimport
 from fobauth.schema import ADMIN_ROLES, ID_LENGTH, ROLES, audit_events, tokens, users
 from fobcore.otp import Otp
 
@@ -158,6 +158,10 @@ class AuthService:
             return self._run(body)
         except IntegrityError:
             raise errors.TokenExists("a token in this document exists") from None
+
+    def import_pskc(self, document, password=None, actor=None):
+        """Import every token of a PSKC document (bytes); all or none.  Returns the serials."""
+        return self.import_tokens(pskcimport.read(document, password), actor)
 
     def create_user(self, user_id, customer_id, role, password, confirmation_password):
         _check_id(user_id, "user_id")

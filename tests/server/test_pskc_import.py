@@ -1,0 +1,166 @@
+"""Seeds arrive as PSKC documents (RFC 6030) written here with python-pskc's own writer; hostile
+documents are refused whole, and seeds are sealed at rest and never shown."""
+
+import base64
+import datetime
+import io
+from pathlib import Path
+
+import pskc
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from fobauth import errors
+from fobauth.schema import tokens
+from fobauth.seedbox import SeedBox, SeedKeyError
+from fobauth.service import AuthService
+
+TOTP = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
+HOTP = "urn:ietf:params:xml:ns:keyprov:pskc:hotp"
+SECRET = bytes.fromhex("3132333435363738393031323334353637383930")  # the RFC 6238 SHA-1 seed
+
+
+def document(*keys, password=None):
+    """A PSKC document with one key per dict of python-pskc key attributes."""
+    container = pskc.PSKC()
+    for attributes in keys:
+        values = {
+            "secret": SECRET,
+            "algorithm": TOTP,
+            "time_interval": 60,
+            "response_length": 6,
+            "response_encoding": "DECIMAL",
+        }
+        values.update(attributes)
+        container.add_key(**values)
+    if password:
+        container.encryption.setup_pbkdf2(password)
+    out = io.BytesIO()
+    container.write(out)
+    return out.getvalue()
+
+
+def oracle(seed=SECRET, digits=6, digest="sha1"):
+    return pyotp.TOTP(base64.b32encode(seed).decode(), digits=digits, digest=digest, interval=60)
+
+
+def register_and_verify(bank, serial, totp):
+    bank.user("alice")
+    bank.service.register("alice", serial, totp.at(bank.clock.now))
+    bank.clock.advance(60)
+    bank.service.verify("alice", totp.at(bank.clock.now))
+
+
+def test_plain_document_imports_and_its_codes_verify(bank):
+    expiry = datetime.datetime(2029, 3, 31, tzinfo=datetime.UTC)
+    assert bank.service.import_pskc(document({"serial": "20260001", "expiry_date": expiry})) == ["20260001"]
+    assert bank.service.expiring(3650)[0].expires_at == int(expiry.timestamp())
+    register_and_verify(bank, "20260001", oracle())
+
+
+def test_password_protected_document_imports_with_its_password(bank):
+    doc = document({"serial": "20260002"}, password="s3cret pass")
+    assert b"MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=" not in doc  # the plain seed is not in the file
+    for password in (None, "", "wrong pass"):
+        with pytest.raises(errors.BadPskc):
+            bank.service.import_pskc(doc, password)
+    assert bank.service.expiring(3650) == []
+    assert bank.service.import_pskc(doc, "s3cret pass") == ["20260002"]
+    register_and_verify(bank, "20260002", oracle())
+
+
+def test_sha256_eight_digit_tokens(bank):
+    seed = bytes(range(32))
+    doc = document({"serial": "20260003", "secret": seed, "algorithm_suite": "HMAC-SHA256", "response_length": 8})
+    bank.service.import_pskc(doc)
+    register_and_verify(bank, "20260003", oracle(seed, 8, "sha256"))
+
+
+def test_several_keys_in_one_document(bank):
+    serials = ["30000001", "30000002", "30000003"]
+    assert bank.service.import_pskc(document(*({"serial": s} for s in serials))) == serials
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<pskc:KeyContainer xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" Version="1.0">&lol4;</pskc:KeyContainer>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<pskc:KeyContainer xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" Version="1.0">
+<pskc:KeyPackage><pskc:DeviceInfo><pskc:SerialNo>&secret;</pskc:SerialNo></pskc:DeviceInfo></pskc:KeyPackage>
+</pskc:KeyContainer>"""
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"not xml at all", id="not-xml"),
+        pytest.param(b"<a><b></a>", id="broken-xml"),
+        pytest.param(b"\xff\xfe\x00garbage", id="binary"),
+        pytest.param(BILLION_LAUGHS, id="billion-laughs"),
+        pytest.param(EXTERNAL_ENTITY, id="external-entity"),
+        pytest.param(b"<x>" + b" " * (1 << 20) + b"</x>", id="oversized"),
+        pytest.param(document(), id="no-serial"),
+        pytest.param(document({"serial": "1234567"}), id="short-serial"),
+        pytest.param(document({"serial": "ABCDEFGH"}), id="letters-serial"),
+        pytest.param(document({"serial": "40000001", "algorithm": HOTP}), id="hotp"),
+        pytest.param(document({"serial": "40000001", "response_encoding": "HEXADECIMAL"}), id="hex-response"),
+        pytest.param(document({"serial": "40000001", "response_length": 4}), id="four-digits"),
+        pytest.param(document({"serial": "40000001", "algorithm_suite": "HMAC-MD5"}), id="md5"),
+        pytest.param(document({"serial": "40000001", "secret": b""}), id="empty-secret"),
+        pytest.param(document({"serial": "40000001"}, {"serial": "40000001"}), id="serial-twice"),
+        pytest.param(document({"serial": "40000001"}, {"serial": "12"}), id="one-bad-key-of-two"),
+    ],
+)
+def test_hostile_or_unsupported_documents_are_refused_whole(bank, doc):
+    with pytest.raises(errors.BadPskc) as caught:
+        bank.service.import_pskc(doc)
+    assert "root:" not in str(caught.value)
+    assert bank.service.expiring(3650) == []
+
+
+def test_a_serial_already_present_refuses_the_whole_document(bank):
+    bank.service.import_pskc(document({"serial": "50000001"}))
+    with pytest.raises(errors.TokenExists):
+        bank.service.import_pskc(document({"serial": "50000002"}, {"serial": "50000001"}))
+    assert [t.serial for t in bank.service.expiring(3650)] == ["50000001"]
+
+
+def test_non_bytes_document_is_refused(bank):
+    with pytest.raises(errors.BadPskc):
+        bank.service.import_pskc("<text/>")
+
+
+def secret_forms(seed):
+    return [seed.hex(), seed.hex().upper(), base64.b64encode(seed).decode(), base64.b32encode(seed).decode()]
+
+
+def test_import_errors_and_the_seed_box_never_show_the_seed(bank):
+    doc = document({"serial": "60000001", "response_length": 4})
+    with pytest.raises(errors.BadPskc) as caught:
+        bank.service.import_pskc(doc)
+    shown = " ".join([str(caught.value), repr(caught.value), repr(SeedBox(bytes(32)))])
+    for form in secret_forms(SECRET):
+        assert form not in shown
+
+
+def test_seeds_are_sealed_at_rest(bank, sqlite_url):
+    bank.service.import_pskc(document({"serial": "70000001"}))
+    database = sqlite_url.removeprefix("sqlite:///")
+    with bank.service.engine.connect() as conn:
+        sealed = conn.execute(select(tokens.c.sealed_seed)).scalar_one()
+    assert SECRET not in sealed
+    raw = b"".join(Path(path).read_bytes() for path in (database, database + "-wal") if Path(path).exists())
+    assert raw and SECRET not in raw and SECRET.hex().encode() not in raw
+
+
+def test_another_seed_key_cannot_open_the_seeds(bank, clock):
+    bank.registered("alice")
+    intruder = AuthService(bank.service.engine, SeedBox(bytes(32)), clock=clock)
+    with pytest.raises(SeedKeyError) as caught:
+        intruder.verify("alice", bank.code("12345678"))
+    assert "12345678" in str(caught.value)
