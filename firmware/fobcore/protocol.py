@@ -27,7 +27,7 @@ class ProtocolError(ValueError):
     """A frame that cannot be accepted; ``code`` is a short stable identifier."""
 
     def __init__(self, code, message, seq=None):
-        ValueError.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.seq = seq
 

@@ -1,0 +1,118 @@
+"""The protocol inside the real MicroPython VM: the same bytes in as under CPython give the same bytes out."""
+
+import binascii
+import json
+import random
+
+from fakeboard import FakeBoard
+
+from fobcore import hashes
+from fobcore.protocol import DeviceHandler, LineAssembler, crc16, encode_frame, format_fields
+from fobcore.token import Token
+from mpvm import FOBCORE, run
+
+NOW = 1_800_000_000
+FREE = 12345
+
+VM_SCRIPT = """
+import binascii, json, os
+from fobcore.board import Board
+from fobcore import hashes
+from fobcore.protocol import DeviceHandler, LineAssembler, crc16
+from fobcore.token import Token
+
+class VmBoard(Board):
+    name = "fake"
+    def __init__(self, t):
+        self.t = t
+    def time(self):
+        return self.t
+    def set_time(self, t):
+        self.t = t
+    def storage_dir(self):
+        return "/data"
+    def free_bytes(self):
+        return %d
+
+os.mkdir("/data")
+with open("/cases/cases.json") as f:
+    cases = json.load(f)
+out = {"crc": [crc16(binascii.unhexlify(h)) for h in cases["crc"]]}
+assembler = LineAssembler(cases["max_len"])
+lines = []
+for chunk in cases["chunks"]:
+    for line in assembler.feed(binascii.unhexlify(chunk)):
+        lines.append(None if line is None else binascii.hexlify(line).decode())
+out["lines"] = lines
+handler = DeviceHandler(Token(VmBoard(%d)))
+out["replies"] = [handler.handle(None if l is None else binascii.unhexlify(l)).decode() for l in cases["session"]]
+print(json.dumps(out))
+""" % (FREE, NOW)
+
+
+class FixedBoard(FakeBoard):
+    def free_bytes(self):
+        return FREE
+
+
+def _session():
+    """Requests of a whole provisioning, and hostile ones between them."""
+    seed = "MZXW6YTBOI" * 4
+
+    def frame(seq, command, fields=()):
+        return encode_frame(seq, format_fields(command, fields))[:-1]
+
+    provision = (("seed", seed), ("alg", "sha256"), ("digits", 8), ("period", 30))
+    provision += (("serial", "1000000016"), ("expiry", NOW + 86400))
+    lines = [
+        frame(1, "WIPE"),  # no session yet
+        frame(7, "INFO"),
+        frame(9, "SET-TIME", (("time", NOW + 1),)),  # out of order
+        frame(8, "SET-TIME", (("time", NOW + 1),)),
+        frame(9, "PROVISION", provision[:-1]),  # missing a field
+        frame(10, "PROVISION", provision),
+        frame(10, "PROVISION", provision),  # a retry: answered from cache
+        frame(11, "CHECK"),
+        frame(12, "REVEAL"),
+        b"FOB1 000D CHECK *0000",
+        b"\x03\x03 garbage",
+        None,  # an oversized line
+        frame(13, "SEAL"),
+        frame(14, "CHECK"),
+        frame(15, "PROVISION", provision),
+        frame(16, "INFO"),
+        frame(17, "WIPE"),
+        frame(18, "INFO"),
+    ]
+    return lines
+
+
+def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatch):
+    rng = random.Random(4)
+    crc_inputs = [rng.randbytes(rng.randrange(0, 120)) for _ in range(60)]
+    stream = b"".join(rng.choice([b"abc\r\n", b"x" * 40 + b"\n", b"\n", b"FOB1 0001 INFO *DB54\n"]) for _ in range(30))
+    cuts = sorted(rng.sample(range(len(stream)), 20))
+    chunks = [stream[a:b] for a, b in zip([0] + cuts, cuts + [len(stream)], strict=True)]
+    session = _session()
+    cases = {
+        "crc": [data.hex() for data in crc_inputs],
+        "max_len": 32,
+        "chunks": [chunk.hex() for chunk in chunks],
+        "session": [None if line is None else line.hex() for line in session],
+    }
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    got = json.loads(run(VM_SCRIPT, copies=(FOBCORE, (tmp_path, "/cases"))).splitlines()[-1])
+
+    assert got["crc"] == [binascii.crc_hqx(data, 0xFFFF) for data in crc_inputs] == [crc16(d) for d in crc_inputs]
+    assembler = LineAssembler(32)
+    expected_lines = [line for chunk in chunks for line in assembler.feed(chunk)]
+    assert got["lines"] == [None if line is None else line.hex() for line in expected_lines]
+    monkeypatch.setattr(hashes, "supported", lambda: ("sha1", "sha256"))  # what the VM's hashlib offers
+    handler = DeviceHandler(Token(FixedBoard(tmp_path / "flash", NOW)))
+    expected = [handler.handle(line).decode() for line in session]
+    assert got["replies"] == expected
+    words = [reply.split(" ")[2] for reply in expected]
+    assert words.count("OK") == 9 and "ERR sealed" in expected[13]
+    vm_cases.append(
+        ("provisioning protocol: CRC, line assembly, a whole device session", len(crc_inputs) + len(session))
+    )
