@@ -14,8 +14,9 @@ import asyncio  # noqa: E402
 
 import board  # noqa: E402  (boards/<name>/board.py, installed as /lib/board.py)
 import machine  # noqa: E402
-from fobcore.app import App, serve  # noqa: E402
+from fobcore.app import App  # noqa: E402
 from fobcore.board import Board  # noqa: E402
+from fobcore.mainloop import serve  # noqa: E402
 from fobcore.record import Store  # noqa: E402
 
 

@@ -1,12 +1,8 @@
 """The fob's application: button, display and serial protocol around one Token.
 
-``App`` is the whole behaviour as plain methods driven by a clock (so
-tests step it without sleeping); ``serve`` runs it cooperatively under
-asyncio: one task waits for the button or the next redraw, another for
-serial bytes.  Neither polls: idle means sleeping in the board's waits.
+``App`` is the whole behaviour as plain methods driven by the board's
+clock, so tests step it without sleeping; fobcore.mainloop runs it.
 """
-
-import asyncio
 
 from fobcore import protocol, render
 from fobcore.token import ACTIVE, BLANK, CLOCK, CORRUPT, EXPIRED, SEALED, Token, TokenError
@@ -84,24 +80,3 @@ class App:
         """Feed bytes from the serial stream; write one reply per complete line."""
         for line in self._lines.feed(data):
             self.board.write_serial(self._handler.handle(line))
-
-
-async def _display_loop(app):
-    board = app.board
-    while True:
-        wait_ms = app.tick()
-        if wait_ms is None and board.may_deep_sleep():
-            board.deep_sleep()
-        if await board.wait_button(wait_ms):
-            app.press()
-
-
-async def _serial_loop(app):
-    while True:
-        app.receive(await app.board.read_serial())
-
-
-async def serve(app):
-    """Run the display and the serial protocol side by side, for ever."""
-    app.press()  # a boot is a button press: power-on, or the wake from deep sleep
-    await asyncio.gather(_display_loop(app), _serial_loop(app))

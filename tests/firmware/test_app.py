@@ -6,7 +6,8 @@ import pytest
 from fakeboard import FakeBoard
 
 from fobcore import protocol, render
-from fobcore.app import App, serve
+from fobcore.app import App
+from fobcore.mainloop import serve
 from fobcore.monofb import FrameBuffer
 from oracles import pyotp_totp_at
 

