@@ -1,0 +1,48 @@
+"""`fob label`: the serial number as text and Code 128 barcode, as on the back of a fob."""
+
+import io
+from pathlib import Path
+
+import barcode
+from barcode.writer import ImageWriter, SVGWriter
+
+from fobhost import serials
+from fobhost.errors import UsageError
+
+# Sized for a label on the back of a fob: 0.25 mm modules, a 10-module quiet zone, 8 mm bars.
+OPTIONS = {"module_width": 0.25, "module_height": 8.0, "quiet_zone": 2.5, "font_size": 8, "text_distance": 3.5}
+PNG_DPI = 600
+WRITERS = {".svg": SVGWriter, ".png": ImageWriter}
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "label",
+        help="draw a fob's serial-number label (SVG or PNG)",
+        description="Draw the serial number as text and as a Code 128 barcode into FILE.svg or FILE.png.",
+    )
+    parser.add_argument("serial", metavar="SERIAL", help="the serial number, 8 to 12 digits")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
+    parser.set_defaults(run=run)
+
+
+def render(serial, suffix):
+    """The label of ``serial`` as SVG or PNG bytes (``suffix`` is ".svg" or ".png")."""
+    options = dict(OPTIONS, dpi=PNG_DPI) if suffix == ".png" else OPTIONS
+    code = barcode.get("code128", serial, writer=WRITERS[suffix]())
+    out = io.BytesIO()
+    code.write(out, options)
+    return out.getvalue()
+
+
+def run(args):
+    if not serials.is_serial(args.serial):
+        raise UsageError("the serial number must be 8 to 12 digits")
+    output = Path(args.output)
+    suffix = output.suffix.lower()
+    if suffix not in WRITERS:
+        raise UsageError("the label file must end in .svg or .png")
+    try:
+        output.write_bytes(render(args.serial, suffix))
+    except OSError as error:
+        raise UsageError("%s: %s" % (output, error.strerror)) from None
