@@ -3,12 +3,12 @@
 import argparse
 import sys
 
-from fobhost import codecmd, exportcmd, infocmd, labelcmd, provisioncmd, wipecmd
+from fobhost import codecmd, exportcmd, infocmd, inventorycmd, labelcmd, provisioncmd, wipecmd
 from fobhost.errors import UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
-COMMANDS = (codecmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd)
+COMMANDS = (codecmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd, inventorycmd)
 
 
 def build_parser():

@@ -1,0 +1,43 @@
+"""`fob inventory`: list the recorded fobs (never their seeds) and set the serial-number prefix."""
+
+import time
+
+from fobhost import cliopts
+from fobhost.errors import UsageError
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "inventory",
+        help="list provisioned fobs",
+        description="List the fobs recorded in the inventory, and the next automatic serial number.",
+    )
+    cliopts.add_inventory(parser)
+    parser.add_argument("--set-prefix", metavar="DIGITS", help="use DIGITS as the prefix of automatic serial numbers")
+    parser.set_defaults(run=run)
+
+
+def _date(unix_time):
+    return time.strftime("%Y-%m-%d", time.gmtime(unix_time))
+
+
+def run(args):
+    with cliopts.open_inventory(args) as inventory:
+        if args.set_prefix is not None:
+            try:
+                inventory.set_prefix(args.set_prefix)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+        print(
+            "%-12s  %-6s  %6s  %6s  %-10s  %-11s  %s"
+            % ("serial", "alg", "digits", "period", "expires", "provisioned", "board")
+        )
+        records = inventory.tokens()
+        for r in records:
+            print(
+                "%-12s  %-6s  %6d  %5ds  %-10s  %-11s  %s"
+                % (r.serial, r.algorithm, r.digits, r.period, _date(r.expiry), _date(r.provisioned_at), r.board)
+            )
+        print(
+            "%d fob(s) in %s; next automatic serial number %s" % (len(records), inventory.path, inventory.next_serial())
+        )
