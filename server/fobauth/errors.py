@@ -4,6 +4,8 @@ The codes are part of the API (HTTP bodies are ``{"error": code}``) and are
 listed in docs/server.md.  Messages never contain a code, seed or password.
 """
 
+import math
+
 
 class AuthError(Exception):
     """A refused request.  ``code`` is stable; the message is for humans."""
@@ -142,6 +144,13 @@ class RateLimited(AuthError):
 
     code = "rate_limited"
     status = 429
+    retry_after = None
+
+    @classmethod
+    def after(cls, seconds):
+        error = cls("too many requests; retry in %d s" % math.ceil(seconds))
+        error.retry_after = seconds
+        return error
 
 
 ALL = (

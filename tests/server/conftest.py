@@ -13,8 +13,10 @@ from pathlib import Path
 import pyotp
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
 from fobauth.seedbox import SeedBox
@@ -202,3 +204,29 @@ def database_url(request):
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+# -- HTTP ----------------------------------------------------------------------------------------
+
+API_KEY = "test-api-key-0123456789"
+
+
+@pytest.fixture
+def make_client(bank):
+    """``make_client(**limits)``: an HTTP client of the bank's service that sends the API key."""
+    clients = []
+
+    def make(**limits):
+        client = TestClient(create_app(bank.service, API_KEY, **limits))
+        client.headers["Authorization"] = "Bearer " + API_KEY
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()

@@ -1,0 +1,263 @@
+"""The HTTP JSON API under /api/v1 (FastAPI): the library's rules for a bank's backend.
+
+Callers send ``Authorization: Bearer KEY``.  Requests are limited per
+source address and, on routes about one user, per user.  Every refusal is
+a 4xx with ``{"error": CODE, "message": TEXT}``; malformed input is 400
+``bad_request``, never a 500.
+"""
+
+import datetime
+import hmac
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fobauth import errors
+from fobauth.pskcimport import MAX_DOCUMENT_BYTES
+from fobauth.ratelimit import Rate, RateLimiter
+from fobauth.schema import ID_LENGTH, ROLES
+
+PREFIX = "/api/v1"
+DEFAULT_USER_RATE = Rate(10, 60)  # a person types a few codes a minute
+DEFAULT_SOURCE_RATE = Rate(2000, 1)  # a bank backend sends many users' requests from one address
+log = logging.getLogger("fobauth.api")
+
+Identifier = Field(min_length=1, max_length=ID_LENGTH)
+Secret = Field(min_length=1, max_length=1024)
+Code = Field(max_length=64)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class NewUser(Body):
+    user_id: str = Identifier
+    customer_id: str = Identifier
+    role: str = Field(json_schema_extra={"enum": list(ROLES)})
+    password: str = Secret
+    confirmation_password: str = Secret
+
+
+class Registration(Body):
+    serial: str = Field(max_length=64)
+    code: str = Code
+
+
+class Verification(Body):
+    code: str = Code
+
+
+class Resynchronisation(Body):
+    first_code: str = Code
+    second_code: str = Code
+
+
+class Unlock(Body):
+    admin_id: str = Identifier
+    confirmation_password: str = Secret
+
+
+class Revocation(Unlock):
+    admin_code: str | None = Field(default=None, max_length=64)
+
+
+class UserOut(BaseModel):
+    user_id: str
+    customer_id: str
+    role: str
+    serial: str | None
+    suspended: bool
+    failures: int
+    must_register: bool
+    cooldown_until: str | None
+
+
+class UsersOut(BaseModel):
+    users: list[UserOut]
+
+
+class Verified(BaseModel):
+    user_id: str
+    verified: bool
+
+
+class Imported(BaseModel):
+    imported: list[str]
+
+
+class ExpiringOut(BaseModel):
+    serial: str
+    expires_at: str
+    user_ids: list[str]
+
+
+class ExpiringList(BaseModel):
+    tokens: list[ExpiringOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+
+
+def iso(unix_time):
+    if unix_time is None:
+        return None
+    return datetime.datetime.fromtimestamp(unix_time, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def user_out(status):
+    fields = dict(vars(status))
+    fields["cooldown_until"] = iso(status.cooldown_until)
+    return UserOut(**fields)
+
+
+def refusal(error):
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, errors.Unauthorized) else None
+    if isinstance(error, errors.RateLimited) and error.retry_after:
+        headers = {"Retry-After": str(max(1, round(error.retry_after)))}
+    return JSONResponse({"error": error.code, "message": str(error)}, error.status, headers)
+
+
+UserId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH)]
+HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
+
+
+def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAULT_SOURCE_RATE):
+    """The ASGI application serving ``service`` to callers holding ``api_key``."""
+    if not api_key:
+        raise ValueError("an API key is required")
+    expected = api_key.encode()
+    per_user = RateLimiter(user_rate)
+    per_source = RateLimiter(source_rate)
+    bearer = HTTPBearer(auto_error=False)
+
+    def authorised(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]):
+        given = credentials.credentials.encode() if credentials else b""
+        if not hmac.compare_digest(given, expected):
+            raise errors.Unauthorized()
+        source = request.client.host if request.client else "unknown"
+        wait = per_source.acquire(source)
+        if wait:
+            raise errors.RateLimited.after(wait)
+
+    def code_attempt(user_id: UserId):
+        """Routes that check a user's one-time password are also limited per user."""
+        wait = per_user.acquire(user_id)
+        if wait:
+            raise errors.RateLimited.after(wait)
+
+    app = FastAPI(
+        title="fobauth",
+        description="Validation service for hardware OTP tokens: registration, one-time use, lockout, revocation.",
+        version="1",
+        openapi_url=PREFIX + "/openapi.json",
+        docs_url=PREFIX + "/docs",
+        redoc_url=None,
+    )
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(authorised)], responses=ERRORS)
+
+    @app.exception_handler(errors.AuthError)
+    def auth_error(_request, error):
+        return refusal(error)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(_request, error):
+        fields = sorted({".".join(str(part) for part in e["loc"][1:]) or e["loc"][0] for e in error.errors()})
+        return refusal(errors.BadRequest("invalid or missing: %s" % ", ".join(fields)))
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(_request, error):
+        code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
+        return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
+
+    @app.exception_handler(Exception)
+    def unexpected(_request, error):
+        log.error("internal error: %s", type(error).__name__)  # the message might quote stored data
+        return JSONResponse({"error": "internal_error", "message": "internal error"}, 500)
+
+    @router.post(
+        "/tokens/import",
+        status_code=201,
+        response_model=Imported,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def import_tokens(
+        request: Request, x_pskc_password: Annotated[str | None, Header(max_length=1024)] = None
+    ) -> Imported:
+        """Import a PSKC (RFC 6030) document; all its tokens or none."""
+        document = bytearray()
+        async for chunk in request.stream():
+            document += chunk
+            if len(document) > MAX_DOCUMENT_BYTES:
+                raise StarletteHTTPException(413, "the PSKC document must be at most %d bytes" % MAX_DOCUMENT_BYTES)
+        serials = await run_in_threadpool(service.import_pskc, bytes(document), x_pskc_password, "api")
+        return Imported(imported=serials)
+
+    @router.post("/users", status_code=201, response_model=UserOut)
+    def create_user(body: NewUser) -> UserOut:
+        return user_out(
+            service.create_user(body.user_id, body.customer_id, body.role, body.password, body.confirmation_password)
+        )
+
+    @router.get("/users/{user_id}", response_model=UserOut)
+    def get_user(user_id: UserId) -> UserOut:
+        return user_out(service.status(user_id))
+
+    @router.post("/users/{user_id}/token", response_model=UserOut, dependencies=[Depends(code_attempt)])
+    def register(body: Registration, user_id: UserId) -> UserOut:
+        return user_out(service.register(user_id, body.serial, body.code))
+
+    @router.post("/users/{user_id}/token/skip", response_model=UserOut)
+    def skip(user_id: UserId) -> UserOut:
+        return user_out(service.skip_registration(user_id))
+
+    @router.post("/users/{user_id}/verify", response_model=Verified, dependencies=[Depends(code_attempt)])
+    def verify(body: Verification, user_id: UserId) -> Verified:
+        service.verify(user_id, body.code)
+        return Verified(user_id=user_id, verified=True)
+
+    @router.post("/users/{user_id}/token/resync", response_model=Verified, dependencies=[Depends(code_attempt)])
+    def resync(body: Resynchronisation, user_id: UserId) -> Verified:
+        service.resync(user_id, body.first_code, body.second_code)
+        return Verified(user_id=user_id, verified=True)
+
+    @router.get("/customers/{customer_id}/suspended-users", response_model=UsersOut)
+    def suspended_users(customer_id: CustomerId) -> UsersOut:
+        return UsersOut(users=[user_out(status) for status in service.suspended_users(customer_id)])
+
+    @router.post("/users/{user_id}/unlock", response_model=UserOut)
+    def unlock(body: Unlock, user_id: UserId) -> UserOut:
+        service.unlock(body.admin_id, user_id, body.confirmation_password)
+        return user_out(service.status(user_id))
+
+    @router.post("/users/{user_id}/token/revoke", response_model=UserOut)
+    def revoke(body: Revocation, user_id: UserId) -> UserOut:
+        return user_out(service.revoke(body.admin_id, user_id, body.confirmation_password, body.admin_code))
+
+    @router.get("/tokens/expiring", response_model=ExpiringList)
+    def expiring(days: Annotated[int, Query(ge=0, le=3650)]) -> ExpiringList:
+        return ExpiringList(
+            tokens=[
+                ExpiringOut(serial=t.serial, expires_at=iso(t.expires_at), user_ids=list(t.user_ids))
+                for t in service.expiring(days)
+            ]
+        )
+
+    app.include_router(router)
+    return app
