@@ -16,7 +16,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FOBCORE = ROOT / "firmware" / "fobcore"
-HOST_ONLY = {"monofb.py"}  # the CPython stand-in for framebuf: boards have the real one
 BOARD_FILES = {
     "rp2-pico-ssd1306": [ROOT / "boards/rp2-pico-ssd1306/board.py", ROOT / "boards/drivers/ds3231.py"],
     "esp32c3-ssd1306": [ROOT / "boards/esp32c3-ssd1306/board.py", ROOT / "boards/drivers/ds3231.py"],
@@ -109,10 +108,9 @@ def compile_to(source, target):
 def firmware_image(lib):
     """Compile fobcore as a board gets it into ``lib`` (the board's /lib); return {file: bytes stored}."""
     sizes = {}
-    for source in sorted(FOBCORE.glob("*.py")):
-        if source.name not in HOST_ONLY:
-            name = "fobcore/" + source.with_suffix(".mpy").name
-            sizes[name] = compile_to(source, lib / name)
+    for source in sorted(FOBCORE.glob("*.py")):  # all of them, as `fob flash` copies them
+        name = "fobcore/" + source.with_suffix(".mpy").name
+        sizes[name] = compile_to(source, lib / name)
     sizes["main.py"] = (ROOT / "firmware/main.py").stat().st_size  # boards run main.py as source
     return sizes
 

@@ -2,9 +2,12 @@
 
 import datetime
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
+
+from mpvm import run
 
 DRIVER = Path(__file__).resolve().parents[2] / "boards" / "drivers" / "ds3231.py"
 _spec = importlib.util.spec_from_file_location("ds3231", DRIVER)
@@ -63,3 +66,13 @@ def test_calendar_matches_datetime_over_three_centuries():
         date = epoch + datetime.timedelta(days=days)
         assert ds3231.civil_from_days(days) == (date.year, date.month, date.day)
         assert ds3231.days_from_civil(date.year, date.month, date.day) == days
+
+
+def test_calendar_inside_micropython(vm_cases):
+    days = list(range(20000, 47500, 97))  # 2024 to 2100
+    script = "import json, ds3231\nprint(json.dumps([ds3231.civil_from_days(d) for d in %s]))" % days
+    got = json.loads(run(script, copies=((str(DRIVER.parent), "/lib"),)))
+    epoch = datetime.date(1970, 1, 1)
+    expected = [list((epoch + datetime.timedelta(days=d)).timetuple()[:3]) for d in days]
+    assert got == expected
+    vm_cases.append(("DS3231 driver calendar", len(days)))
