@@ -4,7 +4,6 @@ import argparse
 import sys
 
 from fobhost import (
-    admincmd,
     codecmd,
     exportcmd,
     flashcmd,
@@ -12,14 +11,13 @@ from fobhost import (
     inventorycmd,
     labelcmd,
     provisioncmd,
-    servecmd,
     wipecmd,
 )
 from fobhost.errors import UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
-COMMANDS = (codecmd, flashcmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd, inventorycmd, servecmd, admincmd)
+COMMANDS = (codecmd, flashcmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd, inventorycmd)
 
 
 def build_parser():
