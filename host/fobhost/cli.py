@@ -3,21 +3,12 @@
 import argparse
 import sys
 
-from fobhost import (
-    codecmd,
-    exportcmd,
-    flashcmd,
-    infocmd,
-    inventorycmd,
-    labelcmd,
-    provisioncmd,
-    wipecmd,
-)
+from fobhost import admincmd, codecmd, exportcmd, infocmd, inventorycmd, labelcmd, provisioncmd, servecmd, wipecmd
 from fobhost.errors import UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
-COMMANDS = (codecmd, flashcmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd, inventorycmd)
+COMMANDS = (codecmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd, inventorycmd, servecmd, admincmd)
 
 
 def build_parser():

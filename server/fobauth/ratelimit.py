@@ -22,8 +22,8 @@ class Rate:
         except ValueError:
             raise ValueError("a rate is COUNT/SECONDS, such as 10/60, not %r" % text) from None
 
-    def __repr__(self):
-        return "Rate(%d/%gs)" % (self.count, self.seconds)
+    def __str__(self):
+        return "%d/%g" % (self.count, self.seconds)
 
 
 class RateLimiter:

@@ -1,0 +1,95 @@
+"""Assemble a running service from its configuration: database URL, seed key, API key, rate limits.
+
+`fob serve` and `fob admin` use this; so do the worker processes of
+`fob serve --workers N`, which read the same settings from the environment.
+"""
+
+import os
+import secrets
+
+from sqlalchemy import select
+
+from fobauth import seedbox
+from fobauth.api import DEFAULT_SOURCE_RATE, DEFAULT_USER_RATE, create_app
+from fobauth.database import DEFAULT_URL, make_engine, upgrade
+from fobauth.ratelimit import Rate
+from fobauth.schema import tokens
+from fobauth.service import AuthService
+
+API_KEY_ENV = "FOB_API_KEY"
+DB_ENV = "FOB_DB_URL"
+USER_RATE_ENV = "FOB_USER_RATE"
+SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
+DEFAULT_SEED_KEY_FILE = "fobauth-seed.key"
+DEFAULT_API_KEY_FILE = "fobauth-api.key"
+WORKER_POOL = {"pool_size": 20, "max_overflow": 20}  # the HTTP server runs requests on up to 40 threads
+
+
+class ConfigError(Exception):
+    """The service cannot start with this configuration."""
+
+
+def database_url(url=None):
+    return url or os.environ.get(DB_ENV) or DEFAULT_URL
+
+
+def _read_or_create(path, create):
+    """The stripped text of ``path``; a missing file is first created (mode 0600) by ``create(path)``."""
+    try:
+        with open(path) as source:
+            return source.read().strip()
+    except FileNotFoundError:
+        create(path)
+        with open(path) as source:
+            return source.read().strip()
+    except OSError as error:
+        raise ConfigError("cannot read %s: %s" % (path, error.strerror)) from None
+
+
+def _create_api_key_file(path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+
+
+def api_key(path=DEFAULT_API_KEY_FILE):
+    """``FOB_API_KEY`` if set, else the key in ``path``, created with a random key when missing."""
+    key = os.environ.get(API_KEY_ENV) or _read_or_create(path, _create_api_key_file)
+    if len(key) < 16:
+        raise ConfigError("the API key must be at least 16 characters")
+    return key
+
+
+def seed_key(path=DEFAULT_SEED_KEY_FILE):
+    """``FOB_SEED_KEY`` if set, else the key in ``path``, created with a random key when missing."""
+    if not os.environ.get(seedbox.KEY_ENV):
+        _read_or_create(path, seedbox.create_key_file)
+    try:
+        return seedbox.load_key(path)
+    except seedbox.SeedKeyError as error:
+        raise ConfigError(str(error)) from None
+
+
+def open_service(url=None, seed_key_file=DEFAULT_SEED_KEY_FILE, **engine_options):
+    """The service on ``url`` with its schema brought to head; refuses a seed key that does not open
+    the seeds already stored (a wrong key would otherwise fail every later verification)."""
+    engine = make_engine(database_url(url), **engine_options)
+    upgrade(engine)
+    box = seedbox.SeedBox(seed_key(seed_key_file))
+    with engine.connect() as conn:
+        sample = conn.execute(select(tokens.c.serial, tokens.c.sealed_seed).limit(1)).first()
+    if sample is not None:
+        try:
+            box.open(sample.sealed_seed, sample.serial)
+        except seedbox.SeedKeyError:
+            engine.dispose()
+            raise ConfigError("the seed key does not open the seeds in this database") from None
+    return AuthService(engine, box)
+
+
+def app_from_environment():
+    """The ASGI app of one worker of `fob serve`, configured through the environment it set."""
+    service = open_service(seed_key_file=None, **WORKER_POOL)
+    user_rate = Rate.parse(os.environ.get(USER_RATE_ENV) or str(DEFAULT_USER_RATE))
+    source_rate = Rate.parse(os.environ.get(SOURCE_RATE_ENV) or str(DEFAULT_SOURCE_RATE))
+    return create_app(service, api_key(None), user_rate=user_rate, source_rate=source_rate)

@@ -1,0 +1,147 @@
+"""`fob admin ...` and `fob serve` as an operator runs them: key files, one-line errors, a real server."""
+
+import io
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import httpx
+import pskc
+import pytest
+
+from fobhost.cli import main
+
+
+def pskc_file(path, serials, password=None):
+    container = pskc.PSKC()
+    for serial in serials:
+        container.add_key(
+            serial=serial,
+            secret=os.urandom(20),
+            algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp",
+            time_interval=60,
+            response_length=6,
+            response_encoding="DECIMAL",
+        )
+    if password:
+        container.encryption.setup_pbkdf2(password)
+    container.write(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def storage(tmp_path):
+    """The --db and --seed-key-file options of a fresh installation in tmp_path."""
+    return ["--db", "sqlite:///%s" % (tmp_path / "auth.db"), "--seed-key-file", str(tmp_path / "seed.key")]
+
+
+def admin(storage, *argv, stdin=""):
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        return main(["admin", *argv, *storage])
+    finally:
+        sys.stdin = old_stdin
+
+
+def test_import_creates_the_seed_key_file_private(tmp_path, storage, capsys):
+    path = pskc_file(tmp_path / "seeds.pskcxml", ["11112222", "33334444"])
+    assert admin(storage, "import-pskc", path) == 0
+    assert capsys.readouterr().out == "imported 2 tokens: 11112222 33334444\n"
+    assert stat.S_IMODE(os.stat(tmp_path / "seed.key").st_mode) == 0o600
+
+
+def test_import_of_a_password_protected_file(tmp_path, storage, capsys):
+    path = pskc_file(tmp_path / "seeds.pskcxml", ["11112222"], password="file password")
+    (tmp_path / "pw").write_text("file password\n")
+    (tmp_path / "bad").write_text("guess\n")
+    assert admin(storage, "import-pskc", path) == 2
+    assert admin(storage, "import-pskc", path, "--password-file", str(tmp_path / "bad")) == 2
+    assert admin(storage, "import-pskc", path, "--password-file", str(tmp_path / "pw")) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("fob admin: error: the PSKC document is password-protected")
+    assert err[1].startswith("fob admin: error: the PSKC document does not open")
+
+
+@pytest.mark.parametrize("content", [b"", b"<not pskc", b"\x00\xff" * 100])
+def test_import_of_a_bad_file_is_one_line_exit_2(tmp_path, storage, capsys, content):
+    (tmp_path / "bad.xml").write_bytes(content)
+    assert admin(storage, "import-pskc", str(tmp_path / "bad.xml")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fob admin: error: ") and err.count("\n") == 1
+
+
+def test_create_user_reads_passwords_and_lists(tmp_path, storage, capsys):
+    assert admin(storage, "create-user", "alice", "--customer", "acme", stdin="login\nconfirm\n") == 0
+    assert capsys.readouterr().out == "created alice (user of acme)\n"
+    assert admin(storage, "create-user", "alice", "--customer", "acme", stdin="login\nconfirm\n") == 2
+    assert "exists" in capsys.readouterr().err
+    assert admin(storage, "create-user", "bob", "--customer", "acme", stdin="") == 2
+    assert admin(storage, "list-locked", "acme") == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_expiring_lists_imported_tokens(tmp_path, storage, capsys):
+    admin(storage, "import-pskc", pskc_file(tmp_path / "s.xml", ["11112222"]))
+    capsys.readouterr()
+    assert admin(storage, "expiring", "--days", "30") == 0
+    assert capsys.readouterr().out == ""
+    assert admin(storage, "expiring", "--days", "1900") == 0
+    assert capsys.readouterr().out.startswith("11112222\t")
+    assert admin(storage, "expiring", "--days", "-5") == 2
+
+
+def test_a_seed_key_that_does_not_open_the_stored_seeds_is_refused(tmp_path, storage, capsys):
+    admin(storage, "import-pskc", pskc_file(tmp_path / "s.xml", ["11112222"]))
+    (tmp_path / "seed.key").unlink()  # a new key would be created: it must not silently be used
+    assert admin(storage, "list-locked", "acme") == 2
+    assert "does not open the seeds" in capsys.readouterr().err
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(process, url, deadline=30):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        assert process.poll() is None, process.stderr.read()
+        try:
+            return httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.05)  # polling a port that is not open yet
+    raise AssertionError("fob serve did not start within %d s" % deadline)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_fob_serve_creates_its_api_key_and_serves(tmp_path, storage, workers):
+    port = free_port()
+    key_file = tmp_path / "api.key"
+    environment = {k: v for k, v in os.environ.items() if k not in ("FOB_API_KEY", "FOB_SEED_KEY", "FOB_DB_URL")}
+    argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(port), "--api-key-file", str(key_file)]
+    argv += [*storage, "--workers", str(workers), "--quiet"]
+    server = subprocess.Popen(argv, env=environment, stderr=subprocess.PIPE, text=True)
+    try:
+        base = "http://127.0.0.1:%d/api/v1" % port
+        assert wait_until_serving(server, base + "/openapi.json").status_code == 200
+        assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+        key = key_file.read_text().strip()
+        assert len(key) >= 32
+        assert httpx.get(base + "/tokens/expiring?days=1").status_code == 401
+        auth = {"Authorization": "Bearer " + key}
+        assert httpx.get(base + "/tokens/expiring?days=1", headers=auth).json() == {"tokens": []}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert key not in server.stderr.read()
+
+
+def test_fob_serve_refuses_a_short_api_key(storage, monkeypatch, capsys):
+    monkeypatch.setenv("FOB_API_KEY", "short")
+    assert main(["serve", *storage]) == 2
+    assert "at least 16" in capsys.readouterr().err
