@@ -20,17 +20,19 @@ from fobcore.mainloop import serve  # noqa: E402
 from fobcore.record import Store  # noqa: E402
 
 
-def _may_open_repl():
+def _may_open_repl(storage_dir):
     try:
-        record = Store(Board().storage_dir()).load()
+        record = Store(storage_dir).load()
     except Exception:
         return False
     return record is None or not record.sealed
 
 
+hardware = None
 try:
-    asyncio.run(serve(App(board.create())))
+    hardware = board.create()
+    asyncio.run(serve(App(hardware)))
 finally:
-    if not _may_open_repl():
+    if not _may_open_repl((hardware or Board()).storage_dir()):
         machine.reset()
     micropython.kbd_intr(3)

@@ -16,8 +16,8 @@ from fobcore.board import Board
 SDA = 4
 SCL = 5
 BUTTON = 15
-VBUS_SENSE = 24  # high while USB power is present (Pico; the Pico W reads it as "WL_GPIO2")
-VSYS_ADC = 29  # VSYS / 3
+VBUS_SENSE = 24  # high while USB power is present (plain Pico)
+VSYS_ADC = 29  # VSYS / 3 (plain Pico)
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
 DEBOUNCE_MS = 150
 LIPO_EMPTY_MV = 3300
@@ -33,10 +33,12 @@ class PicoBoard(Board):
         self.height = DISPLAY_HEIGHT
         self.framebuffer = ssd1306.SSD1306_I2C(self.width, self.height, self.i2c)  # itself a FrameBuffer
         self.rtc = DS3231(self.i2c)
-        try:
-            self.vbus = machine.Pin(VBUS_SENSE, machine.Pin.IN)
-        except ValueError:
+        try:  # the Pico W senses VBUS through its wireless chip; GP24 and GP29 belong to that chip there
             self.vbus = machine.Pin("WL_GPIO2", machine.Pin.IN)
+            self.vsys = None
+        except ValueError:
+            self.vbus = machine.Pin(VBUS_SENSE, machine.Pin.IN)
+            self.vsys = machine.ADC(VSYS_ADC)
         self._pressed = asyncio.ThreadSafeFlag()
         self._last_press = 0
         self.button = machine.Pin(BUTTON, machine.Pin.IN, machine.Pin.PULL_UP)
@@ -108,9 +110,9 @@ class PicoBoard(Board):
         return machine.unique_id()
 
     def battery(self):
-        if self.vbus.value():
-            return None  # VSYS is USB's 5 V, not the cell
-        millivolts = machine.ADC(VSYS_ADC).read_u16() * 3 * 3300 // 65535
+        if self.vsys is None or self.vbus.value():
+            return None  # Pico W, or VSYS is USB's 5 V rather than the cell
+        millivolts = self.vsys.read_u16() * 3 * 3300 // 65535
         level = (millivolts - LIPO_EMPTY_MV) * 100 // (LIPO_FULL_MV - LIPO_EMPTY_MV)
         return max(0, min(100, level))
 

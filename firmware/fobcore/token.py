@@ -115,6 +115,7 @@ class Token:
             "digits": record.digits if provisioned else None,
             "period": record.period if provisioned else None,
             "problem": self.problem,
+            "battery": self.board.battery(),
         }
 
     def set_time(self, unix_seconds):

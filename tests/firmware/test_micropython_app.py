@@ -1,6 +1,7 @@
 """The firmware inside the real MicroPython VM: same pixels as CPython, same states, same records."""
 
 import json
+from pathlib import Path
 
 from fakeboard import FakeBoard
 
@@ -10,7 +11,7 @@ from fobcore.record import Record, encode
 from mpvm import FOBCORE, run
 from oracles import pyotp_totp_at
 
-VM_LIB = ("tests/firmware/vm", "/lib")
+VM_LIB = (str(Path(__file__).parent / "vm"), "/lib")
 NOW = 1_800_000_035
 SEED = bytes(range(100, 132))
 

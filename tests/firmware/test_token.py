@@ -37,7 +37,7 @@ def test_blank_token_reports_itself(tmp_path):
     info = token.info()
     assert info["state"] == "BLANK" and info["serial"] == "" and info["expiry"] is None
     assert info["firmware"] == VERSION and info["board"] == "fake" and info["time"] == NOW
-    assert info["algorithms"] == ["sha1", "sha256", "sha512"] and info["free"] > 0
+    assert info["algorithms"] == ["sha1", "sha256", "sha512"] and info["free"] > 0 and info["battery"] is None
     refused("blank", token.check)
     refused("blank", token.seal)
 
