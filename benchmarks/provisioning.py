@@ -1,0 +1,95 @@
+"""Provisioning over a pty: seconds per fob and bytes exchanged, against what 115200 baud needs.
+
+A pty ignores the baud rate, so the lower bound for a real USB-serial link
+is computed from the bytes: 10 bits per byte (start, 8 data, stop) at
+115200 baud.  The target is 2x that bound plus the device's record writes
+(PROVISION and SEAL each replace the seed record), timed here on the same
+Token the pty serves.
+"""
+
+import os
+import tempfile
+import time
+
+from fobcore.board import Board
+from fobcore.protocol import DeviceHandler
+from fobcore.token import Token
+from fobhost import provisioning
+from fobhost.inventory import Inventory
+from fobhost.ptydevice import PtyDevice
+from fobhost.serialclient import DeviceClient
+
+FOBS = 20
+BAUD = 115200
+BITS_PER_BYTE = 10
+
+
+class BenchBoard(Board):
+    """A board whose clock is the host's plus whatever SET-TIME said, storing in a directory."""
+
+    name = "bench"
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.offset = None
+
+    def time(self):
+        return None if self.offset is None else int(time.time() + self.offset)
+
+    def set_time(self, unix_seconds):
+        self.offset = unix_seconds - time.time()
+
+    def storage_dir(self):
+        return self.storage
+
+    def set_kbd_intr(self, enabled):
+        pass
+
+
+def record_write_seconds(root, rounds=50):
+    """Median time of one seed-record write (what PROVISION and SEAL each cost the device)."""
+    board = BenchBoard(os.path.join(root, "writes"))
+    os.makedirs(board.storage, exist_ok=True)
+    board.set_time(int(time.time()))
+    token = Token(board)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        token.provision(b"k" * 20, "sha1", 6, 60, "12345678", int(time.time()) + 86400)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="fob-bench-") as root:
+        write = record_write_seconds(root)
+        inventory = Inventory(os.path.join(root, "inventory.sqlite3"))
+        total_bytes = 0
+        elapsed = 0.0
+        for number in range(FOBS):
+            storage = os.path.join(root, "fob%d" % number)
+            os.makedirs(storage)
+            with PtyDevice(DeviceHandler(Token(BenchBoard(storage)))) as device:
+                with DeviceClient(device.port) as client:
+                    start = time.perf_counter()
+                    provisioning.provision(client, inventory)
+                    elapsed += time.perf_counter() - start
+                    total_bytes += client.bytes_sent + client.bytes_received
+        inventory.close()
+    per_fob = elapsed / FOBS
+    bytes_per_fob = total_bytes / FOBS
+    bound = bytes_per_fob * BITS_PER_BYTE / BAUD
+    target = 2 * bound + 2 * write
+    estimate = bound + per_fob  # a pty moves bytes at once: the measured time is all overhead
+    print("fobs provisioned over a pty        %d" % FOBS)
+    print("bytes exchanged per fob            %.0f (host and device together)" % bytes_per_fob)
+    print("lower bound at %d baud         %.1f ms" % (BAUD, bound * 1000))
+    print("seed-record write on this machine  %.2f ms (x2: PROVISION, SEAL)" % (write * 1000))
+    print("measured per fob on the pty        %.1f ms (INFO to inventory record)" % (per_fob * 1000))
+    print("estimate at %d baud            %.1f ms (bound + measured)" % (BAUD, estimate * 1000))
+    print("target (2 x bound + record writes) %.1f ms: %s" % (target * 1000, "met" if estimate <= target else "MISSED"))
+
+
+if __name__ == "__main__":
+    main()
