@@ -4,11 +4,6 @@ databases — a SQLite file per test and one throwaway PostgreSQL cluster per se
 import base64
 import os
 import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -16,6 +11,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from fobauth import pgcluster
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
@@ -119,70 +115,18 @@ def bank(make_bank):
 # -- PostgreSQL: a throwaway cluster started by the tests ------------------------------------------
 
 
-def _postgres_bin():
-    candidates = [Path(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]
-    for directory in candidates:
-        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
-            return directory
-    found = shutil.which("initdb")
-    return Path(found).parent if found and shutil.which("pg_ctl") else None
-
-
-def _as_postgres(argv):
-    """PostgreSQL refuses to run as root: run its tools as the `postgres` user when we are root."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *argv]
-    return argv
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _unavailable(reason):
-    message = "PostgreSQL tests cannot run: %s (scripts/setup-system installs the Debian package postgresql)" % reason
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
-    """The URL of a fresh PostgreSQL cluster in a temporary directory, on a loopback port; stopped at the end."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        _unavailable("initdb/pg_ctl not found")
-    if os.geteuid() == 0 and not shutil.which("runuser"):
-        _unavailable("running as root without runuser")
-    root = Path(tempfile.mkdtemp(prefix="fobauth-pg-"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    port = _free_port()
-    subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "fob", "--auth=trust", "-E", "UTF8"]),
-        check=True,
-        capture_output=True,
-    )
-    options = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c max_connections=200" % (
-        port,
-        root,
-    )
-    subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]),
-        check=True,
-        capture_output=True,
-    )
+    """The URL of a fresh PostgreSQL cluster for this session; skipped loudly where PostgreSQL is missing,
+    failed instead when $CI is set (CI must install it: scripts/setup-system)."""
     try:
-        yield "postgresql+psycopg://fob@127.0.0.1:%d/postgres" % port
-    finally:
-        subprocess.run(
-            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        with pgcluster.throwaway_cluster() as url:
+            yield url
+    except pgcluster.PostgresUnavailable as error:
+        message = "PostgreSQL tests cannot run: %s" % error
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture
