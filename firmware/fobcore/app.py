@@ -4,7 +4,7 @@
 clock, so tests step it without sleeping; fobcore.mainloop runs it.
 """
 
-from fobcore import protocol, render
+from fobcore import render
 from fobcore.token import ACTIVE, BLANK, CLOCK, CORRUPT, EXPIRED, SEALED, Token, TokenError
 
 DISPLAY_TIMEOUT_MS = 30000
@@ -23,8 +23,8 @@ class App:
         self.display_on = False
         self.shown = None  # the view last drawn
         self._on_since = 0
-        self._lines = protocol.LineAssembler(protocol.MAX_LINE)
-        self._handler = protocol.DeviceHandler(self.token)
+        self._lines = None  # the protocol is loaded at the first serial byte: a fob in a pocket never needs it
+        self._handler = None
 
     def view(self):
         """What the display should show now, as a comparable tuple."""
@@ -78,5 +78,10 @@ class App:
 
     def receive(self, data):
         """Feed bytes from the serial stream; write one reply per complete line."""
+        if self._lines is None:
+            from fobcore import protocol
+
+            self._lines = protocol.LineAssembler(protocol.MAX_LINE)
+            self._handler = protocol.DeviceHandler(self.token)
         for line in self._lines.feed(data):
             self.board.write_serial(self._handler.handle(line))

@@ -5,8 +5,6 @@ try:
 except ImportError:  # a port built without hashlib at all
     hashlib = None
 
-from fobcore import sha1 as _sha1
-
 ALGORITHMS = ("sha1", "sha256", "sha512")
 _BLOCK_SIZES = {"sha1": 64, "sha256": 64, "sha512": 128}
 
@@ -31,7 +29,9 @@ def constructor(name):
     if native is not None:
         return native
     if name == "sha1":
-        return _sha1.sha1
+        from fobcore import sha1  # loaded only where needed: its code would take 2.6 KB of heap
+
+        return sha1.sha1
     raise UnsupportedAlgorithm(
         "algorithm '%s' is not available on this interpreter (supported: %s)" % (name, ", ".join(supported()))
     )
