@@ -69,7 +69,12 @@ def run(args):
                     progress.stop()
                     _wait_for_next(number, args.count)
                     progress.start()
-                done = _provision_one(args, inventory)
+                try:
+                    done = _provision_one(args, inventory)
+                except UsageError as error:
+                    if args.count == 1:
+                        raise
+                    raise UsageError("fob %d of %d: %s" % (number, args.count, error)) from None
                 progress.console.print(
                     "fob %s provisioned and sealed (%s, %d digits, %d s, expires %s)"
                     % (

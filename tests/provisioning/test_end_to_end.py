@@ -1,6 +1,7 @@
 """`fob provision`, `fob info` and `fob wipe` over a real pty with pyserial, against the device side in CPython."""
 
 import io
+import time
 
 import pytest
 
@@ -297,3 +298,24 @@ def test_pty_device_reports_handler_crashes(fob):
         client.request("INFO")
     assert isinstance(fob.device.error, RuntimeError)
     fob.device.error = None
+
+
+def test_a_failure_in_a_batch_names_the_fob_and_keeps_the_ones_done(make_fob, fob, inventory_path, monkeypatch, capsys):
+    sealed_elsewhere = make_fob()
+    now = int(time.time())
+    sealed_elsewhere.board.set_time(now)
+    sealed_elsewhere.token.provision(b"s" * 20, "sha1", 6, 60, "55555555", now + 86400)
+    sealed_elsewhere.token.seal()
+
+    class PlugInTheSealedOne(io.StringIO):
+        def readline(self):
+            fob.device.handler = sealed_elsewhere.handler
+            return "\n"
+
+    monkeypatch.setattr("sys.stdin", PlugInTheSealedOne())
+    argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--count", "2"]
+    assert fob_main(*argv) == 2
+    assert "fob 2 of 2: step INFO failed: the device 55555555 is SEALED already" in capsys.readouterr().err
+    with Inventory(inventory_path) as inventory:
+        assert [t.serial for t in inventory.tokens()] == [fob.token.serial]
+    assert sealed_elsewhere.token.serial == "55555555" and sealed_elsewhere.token.state == "SEALED"
