@@ -117,6 +117,8 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
             raise ValueError("the device did not report SEALED")
         step = "RECORD"
         inventory.record(serial, seed, algorithm, digits, period, expiry, info.get("board", "?"), info.get("fw", "?"))
+    except KeyboardInterrupt:
+        raise ProvisioningError(step, "interrupted", _wipe(client)) from None
     except Exception as error:
         raise ProvisioningError(step, _describe(error), _wipe(client)) from None
     return Provisioned(serial, algorithm, digits, period, expiry)

@@ -319,3 +319,20 @@ def test_a_failure_in_a_batch_names_the_fob_and_keeps_the_ones_done(make_fob, fo
     with Inventory(inventory_path) as inventory:
         assert [t.serial for t in inventory.tokens()] == [fob.token.serial]
     assert sealed_elsewhere.token.serial == "55555555" and sealed_elsewhere.token.state == "SEALED"
+
+
+def test_ctrl_c_at_the_desk_wipes_the_device(fob, inventory_path):
+    real_clock = time.time
+    calls = []
+
+    def clock():
+        calls.append(1)
+        if len(calls) == 2:  # the clock is read again just before CHECK
+            raise KeyboardInterrupt
+        return real_clock()
+
+    with Inventory(inventory_path) as inventory, DeviceClient(fob.port, timeout=0.3) as client:
+        with pytest.raises(provisioning.ProvisioningError) as raised:
+            provisioning.provision(client, inventory, clock=clock)
+    assert raised.value.step == "CHECK" and "interrupted" in str(raised.value) and raised.value.wiped is True
+    assert fob.token.state == "BLANK" and inventory_is_empty(inventory_path)
