@@ -3,12 +3,36 @@
 import argparse
 import sys
 
-from fobhost import admincmd, codecmd, exportcmd, infocmd, inventorycmd, labelcmd, provisioncmd, servecmd, wipecmd
+from fobhost import (
+    admincmd,
+    codecmd,
+    exportcmd,
+    flashcmd,
+    infocmd,
+    inventorycmd,
+    labelcmd,
+    provisioncmd,
+    servecmd,
+    simcmd,
+    wipecmd,
+)
 from fobhost.errors import UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
-COMMANDS = (codecmd, provisioncmd, infocmd, wipecmd, exportcmd, labelcmd, inventorycmd, servecmd, admincmd)
+COMMANDS = (
+    codecmd,
+    flashcmd,
+    provisioncmd,
+    infocmd,
+    wipecmd,
+    exportcmd,
+    labelcmd,
+    inventorycmd,
+    simcmd,
+    servecmd,
+    admincmd,
+)
 
 
 def build_parser():

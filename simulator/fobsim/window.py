@@ -34,6 +34,8 @@ class FobWindow:
         self.root.resizable(False, False)
         self._build()
         self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        self.wake_fd = self._wake_write
         self.root.tk.createfilehandler(self._wake_read, tk.READABLE, self._drain)
         self.root.bind("<space>", lambda event: self._on_press())
         self.root.protocol("WM_DELETE_WINDOW", self.close)
@@ -82,16 +84,22 @@ class FobWindow:
     def post_frame(self, rows):
         with self._lock:
             self._frame = rows
-        os.write(self._wake_write, b"f")
+        self._wake()
 
     def post_status(self, text):
         with self._lock:
             self._status = text
-        os.write(self._wake_write, b"s")
+        self._wake()
+
+    def _wake(self):
+        try:
+            os.write(self._wake_write, b"w")
+        except BlockingIOError:  # already full of wake-ups: Tk will drain them
+            pass
 
     # -- Tk's thread -------------------------------------------------------------
     def _drain(self, fd, mask):
-        os.read(fd, 4096)
+        os.read(fd, 4096)  # frames, status, or a signal's byte: Python's handlers run after this returns
         with self._lock:
             frame, self._frame = self._frame, None
             status = self._status
@@ -115,6 +123,6 @@ class FobWindow:
 
 
 def _rounded(canvas, x1, y1, x2, y2, r, **options):
-    points = [x1 + r, y1, x2 - r, y1, x2, y1, x2, y1 + r, x2, y2 - r, x2, y2, x2 - r, y2, x1 + r, y2, x1, y2, x1, y2 - r]
-    points += [x1, y1 + r, x1, y1]
+    points = [x1 + r, y1, x2 - r, y1, x2, y1, x2, y1 + r, x2, y2 - r, x2, y2]
+    points += [x2 - r, y2, x1 + r, y2, x1, y2, x1, y2 - r, x1, y1 + r, x1, y1]
     return canvas.create_polygon(points, smooth=True, **options)

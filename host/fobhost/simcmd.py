@@ -1,0 +1,101 @@
+"""`fob sim`: start a simulated fob (the real firmware app on a virtual board)."""
+
+import os
+import sys
+
+from fobhost.errors import UsageError
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "sim",
+        help="run a simulated fob with a window (or headless) and a virtual serial port",
+        description=(
+            "Run the fob's firmware on a virtual board: its display in a window (or the terminal), "
+            "a button (click, space, or a newline on standard input when headless), a virtual clock, "
+            "and a pty serial port that `fob provision --port` and `fob info --port` use like hardware."
+        ),
+    )
+    parser.add_argument("--name", default="fob", help="which simulated token (default: fob); each has its own flash")
+    parser.add_argument("--dir", metavar="PATH", help="token directory (default: the user data dir's sim/NAME)")
+    parser.add_argument("--blank", action="store_true", help="start a fresh, blank token (erases NAME's flash)")
+    parser.add_argument("--demo", action="store_true", help="provision a blank token with the public demo seed")
+    parser.add_argument("--offset", type=float, metavar="SECONDS", help="set the fob's clock to host UTC + SECONDS")
+    parser.add_argument("--drift-ppm", type=float, metavar="PPM", help="clock drift in parts per million (kept)")
+    parser.add_argument("--speed", type=float, default=1.0, metavar="X", help="run time X times faster (default: 1)")
+    parser.add_argument("--headless", action="store_true", help="no window: draw the display in the terminal")
+    parser.add_argument("--screenshot", metavar="FILE.png", help="keep FILE.png updated with the current display")
+    parser.add_argument("--json-events", action="store_true", help="print one JSON object per event on stdout")
+    parser.add_argument(
+        "--display-timeout", type=float, default=30, metavar="SECONDS", help="display on-time per press (default: 30)"
+    )
+    parser.add_argument("--display", choices=("128x32", "128x64"), default="128x32", help="panel size")
+    parser.add_argument("--scale", type=int, default=4, help="window pixels per display pixel (default: 4)")
+    parser.add_argument(
+        "--engine",
+        choices=("cpython", "micropython"),
+        default="cpython",
+        help="run the firmware under CPython (default) or inside the MicroPython VM",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    if args.speed <= 0:
+        raise UsageError("--speed must be positive")
+    if args.display_timeout <= 0:
+        raise UsageError("--display-timeout must be positive")
+    if not 1 <= args.scale <= 16:
+        raise UsageError("--scale must be 1 to 16")
+    if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):
+        raise UsageError("--name must be a plain name, not a path")
+    if args.engine == "micropython":
+        raise UsageError("the MicroPython engine is not available yet")
+
+    from fobsim import frontends
+    from fobsim.events import EventLog
+    from fobsim.simulator import DEMO_SEED, Simulator, default_root
+    from fobsim.terminal import TerminalView
+
+    headless = args.headless or not os.environ.get("DISPLAY")
+    events = EventLog(sys.stdout) if args.json_events else None
+    views = []
+    if headless:
+        if not args.json_events:
+            views.append(TerminalView(sys.stdout, ansi=sys.stdout.isatty()))
+        elif sys.stderr.isatty():
+            views.append(TerminalView(sys.stderr))
+    simulator = Simulator(
+        args.dir or default_root() / args.name,
+        name=args.name,
+        blank=args.blank,
+        offset=args.offset,
+        drift_ppm=args.drift_ppm,
+        speed=args.speed,
+        events=events,
+        views=views,
+        screenshot=args.screenshot,
+        height=int(args.display.split("x")[1]),
+        display_timeout_ms=int(args.display_timeout * 1000),
+    )
+    say = sys.stderr if args.json_events else sys.stdout
+    if args.demo:
+        if simulator.provision_demo():
+            from fobcore import base32
+
+            print("demo seed (public, for trying out only): %s" % base32.encode(DEMO_SEED), file=say)
+            print("  compare:  fob code %s" % base32.encode(DEMO_SEED), file=say)
+        else:
+            print("fob %r holds its own seed, not the demo seed (use --blank to start over)" % args.name, file=say)
+    print("simulated fob %r on serial port %s" % (args.name, simulator.port.path), file=say, flush=True)
+    if headless:
+        if not args.json_events:
+            print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
+        frontends.run_headless(simulator)
+    else:
+        from fobsim.window import FobWindow
+
+        window = FobWindow(simulator.board.width, simulator.board.height, simulator.press, scale=args.scale)
+        window.root.title("fobkit simulator — %s" % args.name)
+        simulator.views.append(window)
+        frontends.run_window(simulator, window)

@@ -1,0 +1,47 @@
+"""Ways to run a Simulator: in a Tk window, or headless in a terminal."""
+
+import asyncio
+import signal
+import sys
+import threading
+
+
+def run_headless(simulator, stdin=sys.stdin):
+    """Serve on this thread; a newline on ``stdin`` presses the button; SIGINT/SIGTERM stop.
+
+    Standard input is read by a thread blocked in readline(), which works
+    for a terminal, a pipe or a file alike (epoll refuses files).
+    """
+
+    def read_presses():
+        for _ in stdin:
+            simulator.press()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, simulator.stop)
+        if stdin is not None:
+            threading.Thread(target=read_presses, name="stdin", daemon=True).start()
+        await simulator.run()
+
+    asyncio.run(main())
+
+
+def run_window(simulator, window):
+    """Tk in this thread, the firmware's event loop in another; closing the window stops both.
+
+    Signals write to the window's wake-up pipe, so SIGINT/SIGTERM reach Python
+    while Tk sleeps in its event loop.
+    """
+    thread = threading.Thread(target=asyncio.run, args=(simulator.run(),), name="firmware", daemon=True)
+    thread.start()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
+    signal.set_wakeup_fd(window.wake_fd)
+    try:
+        window.run()
+    finally:
+        signal.set_wakeup_fd(-1)
+        simulator.stop()
+        thread.join(timeout=5)

@@ -1,0 +1,178 @@
+"""One simulated fob: the firmware's own App on a VirtualBoard, with its token directory.
+
+A token directory holds ``flash/`` (the board's storage: the seed record,
+written by the firmware's own record code) and ``clock.json`` (the RTC).
+"""
+
+import asyncio
+import hmac
+import os
+import shutil
+import time
+from pathlib import Path
+
+import platformdirs
+
+from fobcore import mainloop
+from fobcore.app import DISPLAY_TIMEOUT_MS, App
+from fobcore.token import BLANK
+from fobsim import screen
+from fobsim.board import VirtualBoard
+from fobsim.clock import VirtualClock
+from fobsim.ptyport import PtyPort
+
+# The demo fob's seed is public (it is printed): never use it for anything real.
+DEMO_SEED = b"fobkit-demo-seed-20b"
+DEMO_SERIAL = "9900000017"
+DEMO_YEARS = 5
+
+
+def default_root():
+    """Where simulated tokens live: the user's data directory, as XDG defines it."""
+    return Path(platformdirs.user_data_dir("fobkit", appauthor=False)) / "sim"
+
+
+class ObservedApp(App):
+    """The firmware's App, unchanged, reporting what it draws and serves to the simulator."""
+
+    def __init__(self, board, observer, display_timeout_ms):
+        self._observer = observer
+        super().__init__(board, display_timeout_ms=display_timeout_ms)
+
+    def draw(self, view):
+        super().draw(view)
+        self._observer.drawn(view)
+
+    def receive(self, data):
+        super().receive(data)
+        self._observer.state_may_have_changed()
+
+
+class Simulator:
+    """A simulated fob.  ``run()`` serves it until ``stop()``; the callbacks report what it shows."""
+
+    def __init__(
+        self,
+        directory,
+        name="fob",
+        blank=False,
+        offset=None,
+        drift_ppm=None,
+        speed=1.0,
+        events=None,
+        views=(),
+        screenshot=None,
+        height=32,
+        display_timeout_ms=DISPLAY_TIMEOUT_MS,
+    ):
+        self.directory = Path(directory)
+        self.name = name
+        self.events = events
+        self.views = list(views)
+        self.screenshot = screenshot
+        if blank and self.directory.exists():
+            shutil.rmtree(self.directory)
+        (self.directory / "flash").mkdir(parents=True, exist_ok=True)
+        self._clock_path = str(self.directory / "clock.json")
+        clock = VirtualClock.load(self._clock_path, speed=speed)
+        if drift_ppm is not None:
+            if clock.is_set:
+                clock.set(clock.now())  # the old rate up to now, the new one from now on
+            clock.drift_ppm = float(drift_ppm)
+        if offset is not None or not clock.is_set:
+            clock.skew(offset or 0)  # a new fob's RTC was set at the factory
+        clock.save(self._clock_path)
+        self.clock = clock
+        self.port = PtyPort()
+        self.board = VirtualBoard(
+            self.directory / "flash",
+            clock,
+            self.port,
+            on_frame=self._frame,
+            on_clock_set=self.save_clock,
+            height=height,
+            token_name=name,
+        )
+        self.app = ObservedApp(self.board, self, display_timeout_ms)
+        self.token = self.app.token
+        self._state = None
+        self._last_code = None
+        self._loop = None
+        self._task = None
+
+    # -- life ---------------------------------------------------------------------
+    def provision_demo(self):
+        """Give a blank fob the public demo seed (unsealed, so `fob provision` can replace it).
+
+        Returns True if the fob holds the demo seed, False if it holds another.
+        """
+        if self.token.state == BLANK:
+            now = self.board.time()
+            self.token.provision(DEMO_SEED, "sha1", 6, 60, DEMO_SERIAL, now + DEMO_YEARS * 365 * 86400 + 86400)
+        record = self.token.record
+        return record is not None and hmac.compare_digest(record.seed, DEMO_SEED)
+
+    async def run(self):
+        self._loop = asyncio.get_running_loop()
+        self.port.start(self._loop)
+        self._emit("ready", port=self.port.path, name=self.name, state=self.token.state, serial=self.token.serial)
+        self.state_may_have_changed()
+        self._task = asyncio.ensure_future(mainloop.serve(self.app))
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.save_clock()
+            self.port.close(self._loop)
+
+    def stop(self):
+        """End run(); safe to call from any thread."""
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def press(self):
+        """Press the button; safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.board.press)
+
+    def save_clock(self):
+        self.clock.save(self._clock_path)
+
+    # -- observation ----------------------------------------------------------------
+    def _emit(self, event, **fields):
+        if self.events is not None:
+            self.events.emit(event, **fields)
+
+    def _frame(self, rows):
+        if not self.board.display_on:
+            self._last_code = None  # the next press shows a code anew
+        for view in self.views:
+            view.post_frame(rows)
+            view.post_status(self.status_line())
+        if self.screenshot:
+            partial = "%s.partial" % self.screenshot
+            screen.save_png(rows, partial, scale=1)
+            os.replace(partial, self.screenshot)
+
+    def drawn(self, view):
+        if view[0] == "code":
+            if view[1] != self._last_code:
+                self._last_code = view[1]
+                self._emit("code", code=view[1], serial=view[4], time=self.board.time(), seconds_left=view[2])
+        else:
+            self._last_code = None
+        self.state_may_have_changed()
+
+    def state_may_have_changed(self):
+        state = self.token.state
+        if state != self._state:
+            self._state = state
+            self._emit("state", state=state, serial=self.token.serial)
+            for view in self.views:
+                view.post_status(self.status_line())
+
+    def status_line(self):
+        now = self.board.time()
+        shown = "clock not set" if now is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+        return "%s  ·  %s  ·  %s  ·  %s" % (self.name, self.port.path, self.token.state, shown)
