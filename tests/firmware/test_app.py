@@ -167,10 +167,15 @@ def test_serve_runs_serial_alongside_the_display(tmp_path):
             board.serial_out.clear()
         while board.display_on or not board.deep_sleeps:
             await asyncio.sleep(0)
+        # Display off: the loop now waits for the button alone, no timed wake-ups (virtual time stands still).
+        ticks, frames = board.ticks, len(board.frames)
+        for _ in range(200):
+            await asyncio.sleep(0)
+        assert (board.ticks, len(board.frames), board.deep_sleeps) == (ticks, frames, 1)
         board.press()
         while not board.display_on:
             await asyncio.sleep(0)
         task.cancel()
 
     asyncio.run(asyncio.wait_for(session(), 10))
-    assert board.deep_sleeps >= 1 and app.shown[0] == "code"
+    assert board.deep_sleeps == 1 and app.shown[0] == "code"
