@@ -47,7 +47,7 @@ class Token:
         self.store = store or Store(board.storage_dir())
         self._otp = None
         self._load()
-        board.set_kbd_intr(not self.sealed)
+        self._guard_repl()
 
     def _load(self):
         self.problem = None  # why the record is CORRUPT
@@ -60,6 +60,10 @@ class Token:
         except OSError as e:
             self.problem = "storage unreadable (errno %s)" % (e.args[0] if e.args else "?")
 
+    def _guard_repl(self):
+        """Ctrl-C (and so the raw REPL) only on a fob known to be unsealed: not sealed, not CORRUPT."""
+        self.board.set_kbd_intr(self.problem is None and not self.sealed)
+
     def _save(self, record):
         try:
             self.store.save(record)
@@ -69,6 +73,7 @@ class Token:
         self.record = record
         self.problem = None
         self._otp = None
+        self._guard_repl()
 
     @property
     def sealed(self):
@@ -177,7 +182,6 @@ class Token:
             raise TokenError(_REFUSALS[state], "only an ACTIVE token can be sealed (it is %s)" % state)
         r = self.record
         self._save(Record(r.seed, r.algorithm, r.digits, r.period, r.serial, r.expiry, True))
-        self.board.set_kbd_intr(False)
 
     def wipe(self):
         """Erase the seed, keeping the serial number; the token becomes BLANK."""
@@ -191,4 +195,4 @@ class Token:
             self._load()
             raise TokenError("storage", "could not erase the seed record (errno %s)" % (e.args[0] if e.args else "?"))
         self._load()
-        self.board.set_kbd_intr(True)
+        self._guard_repl()

@@ -179,8 +179,10 @@ def test_hostile_records_are_corrupt_never_a_code(tmp_path, name):
         with pytest.raises(TokenError) as raised:
             call()
         assert raised.value.code == "corrupt"
+    board = token.board
+    assert not board.kbd_intr_enabled  # the damaged record may hold a sealed seed: no REPL
     token.provision(b"s" * 20, "sha1", 6, 60, "12345678", NOW + 10)  # recovery: provision over it
-    assert token.state == "ACTIVE"
+    assert token.state == "ACTIVE" and board.kbd_intr_enabled
 
 
 def test_every_truncation_and_every_bit_flip_is_detected():
