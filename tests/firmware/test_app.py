@@ -179,3 +179,16 @@ def test_serve_runs_serial_alongside_the_display(tmp_path):
 
     asyncio.run(asyncio.wait_for(session(), 10))
     assert board.deep_sleeps == 1 and app.shown[0] == "code"
+
+
+def test_expiry_while_shown_replaces_the_code(tmp_path):
+    board = FakeBoard(tmp_path, NOW)
+    app = App(board)
+    app.token.provision(SEED, "sha1", 6, 60, "20260042", NOW + 3)
+    app.press()
+    assert app.shown[0] == "code"
+    for _ in range(6):
+        board.advance(app.tick() / 1000)
+    app.tick()
+    assert app.shown == ("EXPIRED", "20260042") and board.display_on
+    assert board.frames[-1] == expected_frame(board, render.draw_message, "EXPIRED", "20260042")
