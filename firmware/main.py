@@ -31,7 +31,7 @@ def _may_open_repl(storage_dir):
 hardware = None
 try:
     hardware = board.create()
-    asyncio.run(serve(App(hardware)))
+    asyncio.run(serve(App(hardware, display_timeout_ms=board.DISPLAY_TIMEOUT_MS)))
 finally:
     if not _may_open_repl((hardware or Board()).storage_dir()):
         machine.reset()

@@ -23,6 +23,7 @@ SCL = 6
 BUTTON = 3  # one of GPIO0-5: only these wake the C3 from deep sleep
 VBUS_SENSE = 4  # USB 5 V through a 100k/100k divider; None if not wired
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
+DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
 DEBOUNCE_MS = 150
 _CLOCK_SET = b"fobclock"  # in RTC memory: survives deep sleep, not power loss
 

@@ -19,6 +19,7 @@ BUTTON = 15
 VBUS_SENSE = 24  # high while USB power is present (plain Pico)
 VSYS_ADC = 29  # VSYS / 3 (plain Pico)
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
+DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
 DEBOUNCE_MS = 150
 LIPO_EMPTY_MV = 3300
 LIPO_FULL_MV = 4150
