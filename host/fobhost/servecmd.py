@@ -82,7 +82,7 @@ def run(args):
         key = runtime.api_key(args.api_key_file)
     except runtime.ConfigError as error:
         raise UsageError(str(error)) from None
-    service = open_service(args, **runtime.WORKER_POOL)
+    service = open_service(args, **runtime.worker_pool(runtime.database_url(args.db)))
     database = make_url(runtime.database_url(args.db)).render_as_string(hide_password=True)
     origin = "$%s" % runtime.API_KEY_ENV if os.environ.get(runtime.API_KEY_ENV) else args.api_key_file
     print(

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fobauth import errors
@@ -142,7 +142,11 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     per_source = RateLimiter(source_rate)
     bearer = HTTPBearer(auto_error=False)
 
-    def authorised(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]):
+    # Dependencies and handlers are coroutines: cheap work stays on the event loop, and each request
+    # makes one hop to the thread pool, for the blocking database call.
+    Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+    async def authorised(request: Request, credentials: Credentials):
         given = credentials.credentials.encode() if credentials else b""
         if not hmac.compare_digest(given, expected):
             raise errors.Unauthorized()
@@ -151,7 +155,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         if wait:
             raise errors.RateLimited.after(wait)
 
-    def code_attempt(user_id: UserId):
+    async def code_attempt(user_id: UserId):
         """Routes that check a user's one-time password are also limited per user."""
         wait = per_user.acquire(user_id)
         if wait:
@@ -206,56 +210,55 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
             document += chunk
             if len(document) > MAX_DOCUMENT_BYTES:
                 raise StarletteHTTPException(413, "the PSKC document must be at most %d bytes" % MAX_DOCUMENT_BYTES)
-        serials = await run_in_threadpool(service.import_pskc, bytes(document), x_pskc_password, "api")
+        serials = await call(service.import_pskc, bytes(document), x_pskc_password, "api")
         return Imported(imported=serials)
 
     @router.post("/users", status_code=201, response_model=UserOut)
-    def create_user(body: NewUser) -> UserOut:
-        return user_out(
-            service.create_user(body.user_id, body.customer_id, body.role, body.password, body.confirmation_password)
-        )
+    async def create_user(body: NewUser) -> UserOut:
+        fields = body.user_id, body.customer_id, body.role, body.password, body.confirmation_password
+        return user_out(await call(service.create_user, *fields))
 
     @router.get("/users/{user_id}", response_model=UserOut)
-    def get_user(user_id: UserId) -> UserOut:
-        return user_out(service.status(user_id))
+    async def get_user(user_id: UserId) -> UserOut:
+        return user_out(await call(service.status, user_id))
 
     @router.post("/users/{user_id}/token", response_model=UserOut, dependencies=[Depends(code_attempt)])
-    def register(body: Registration, user_id: UserId) -> UserOut:
-        return user_out(service.register(user_id, body.serial, body.code))
+    async def register(body: Registration, user_id: UserId) -> UserOut:
+        return user_out(await call(service.register, user_id, body.serial, body.code))
 
     @router.post("/users/{user_id}/token/skip", response_model=UserOut)
-    def skip(user_id: UserId) -> UserOut:
-        return user_out(service.skip_registration(user_id))
+    async def skip(user_id: UserId) -> UserOut:
+        return user_out(await call(service.skip_registration, user_id))
 
     @router.post("/users/{user_id}/verify", response_model=Verified, dependencies=[Depends(code_attempt)])
-    def verify(body: Verification, user_id: UserId) -> Verified:
-        service.verify(user_id, body.code)
+    async def verify(body: Verification, user_id: UserId) -> Verified:
+        await call(service.verify, user_id, body.code)
         return Verified(user_id=user_id, verified=True)
 
     @router.post("/users/{user_id}/token/resync", response_model=Verified, dependencies=[Depends(code_attempt)])
-    def resync(body: Resynchronisation, user_id: UserId) -> Verified:
-        service.resync(user_id, body.first_code, body.second_code)
+    async def resync(body: Resynchronisation, user_id: UserId) -> Verified:
+        await call(service.resync, user_id, body.first_code, body.second_code)
         return Verified(user_id=user_id, verified=True)
 
     @router.get("/customers/{customer_id}/suspended-users", response_model=UsersOut)
-    def suspended_users(customer_id: CustomerId) -> UsersOut:
-        return UsersOut(users=[user_out(status) for status in service.suspended_users(customer_id)])
+    async def suspended_users(customer_id: CustomerId) -> UsersOut:
+        return UsersOut(users=[user_out(status) for status in await call(service.suspended_users, customer_id)])
 
     @router.post("/users/{user_id}/unlock", response_model=UserOut)
-    def unlock(body: Unlock, user_id: UserId) -> UserOut:
-        service.unlock(body.admin_id, user_id, body.confirmation_password)
-        return user_out(service.status(user_id))
+    async def unlock(body: Unlock, user_id: UserId) -> UserOut:
+        await call(service.unlock, body.admin_id, user_id, body.confirmation_password)
+        return user_out(await call(service.status, user_id))
 
     @router.post("/users/{user_id}/token/revoke", response_model=UserOut)
-    def revoke(body: Revocation, user_id: UserId) -> UserOut:
-        return user_out(service.revoke(body.admin_id, user_id, body.confirmation_password, body.admin_code))
+    async def revoke(body: Revocation, user_id: UserId) -> UserOut:
+        return user_out(await call(service.revoke, body.admin_id, user_id, body.confirmation_password, body.admin_code))
 
     @router.get("/tokens/expiring", response_model=ExpiringList)
-    def expiring(days: Annotated[int, Query(ge=0, le=3650)]) -> ExpiringList:
+    async def expiring(days: Annotated[int, Query(ge=0, le=3650)]) -> ExpiringList:
         return ExpiringList(
             tokens=[
                 ExpiringOut(serial=t.serial, expires_at=iso(t.expires_at), user_ids=list(t.user_ids))
-                for t in service.expiring(days)
+                for t in await call(service.expiring, days)
             ]
         )
 

@@ -1,8 +1,10 @@
 """Engines and schema: SQLite by default, PostgreSQL (psycopg 3) by URL; Alembic brings the schema to head.
 
-SQLite is opened in WAL mode with a busy timeout, and every transaction
-starts with BEGIN IMMEDIATE: writers queue for the lock instead of failing
-with "database is locked" when a read transaction tries to upgrade.
+SQLite is opened in WAL mode (synchronous=NORMAL: a commit survives a crash
+of the process, the last ones may be lost on power loss) with a busy timeout,
+and every transaction starts with BEGIN IMMEDIATE: writers queue for the
+lock instead of failing with "database is locked" when a read transaction
+tries to upgrade.
 """
 
 from pathlib import Path
@@ -31,7 +33,7 @@ def _prepare_sqlite(engine):
     def connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN itself
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=FULL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
     @event.listens_for(engine, "begin")
@@ -43,6 +45,9 @@ def make_engine(url=DEFAULT_URL, **options):
     """An engine for ``url`` (SQLite file or PostgreSQL)."""
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
+        # SQLite has one writer at a time: with one pooled connection per process, threads queue in the
+        # pool instead of sleeping in SQLite's busy handler; processes still wait on the busy timeout.
+        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_BUSY_TIMEOUT, **options}
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **options)
         _prepare_sqlite(engine)
         return engine

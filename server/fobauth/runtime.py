@@ -22,7 +22,6 @@ USER_RATE_ENV = "FOB_USER_RATE"
 SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
 DEFAULT_SEED_KEY_FILE = "fobauth-seed.key"
 DEFAULT_API_KEY_FILE = "fobauth-api.key"
-WORKER_POOL = {"pool_size": 20, "max_overflow": 20}  # the HTTP server runs requests on up to 40 threads
 
 
 class ConfigError(Exception):
@@ -31,6 +30,12 @@ class ConfigError(Exception):
 
 def database_url(url=None):
     return url or os.environ.get(DB_ENV) or DEFAULT_URL
+
+
+def worker_pool(url):
+    """Connection pool options for one HTTP server process, which runs requests on up to 40 threads
+    (SQLite keeps its single connection: see fobauth.database)."""
+    return {} if url.startswith("sqlite") else {"pool_size": 20, "max_overflow": 20}
 
 
 def _read_or_create(path, create):
@@ -89,7 +94,7 @@ def open_service(url=None, seed_key_file=DEFAULT_SEED_KEY_FILE, **engine_options
 
 def app_from_environment():
     """The ASGI app of one worker of `fob serve`, configured through the environment it set."""
-    service = open_service(seed_key_file=None, **WORKER_POOL)
+    service = open_service(seed_key_file=None, **worker_pool(database_url()))
     user_rate = Rate.parse(os.environ.get(USER_RATE_ENV) or str(DEFAULT_USER_RATE))
     source_rate = Rate.parse(os.environ.get(SOURCE_RATE_ENV) or str(DEFAULT_SOURCE_RATE))
     return create_app(service, api_key(None), user_rate=user_rate, source_rate=source_rate)

@@ -15,7 +15,7 @@ import datetime
 import hmac
 import time
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fobauth import entry, errors, passwords, pskcimport
@@ -77,6 +77,46 @@ _USER_COLUMNS = (
 )
 
 
+# The statements of the verification path, built once: SQLAlchemy then only binds parameters.
+_AUDIT = insert(audit_events)
+_USER_WITH_TOKEN = (
+    select(*_USER_COLUMNS, *_TOKEN_COLUMNS)
+    .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
+    .where(users.c.user_id == bindparam("user_id"))
+)
+_USER_STATE = select(users.c.suspended, users.c.token_id).where(users.c.id == bindparam("user_pk"))
+_COUNT_FAILURE = (
+    update(users)
+    .where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False))
+    .values(failures=users.c.failures + 1, suspended=users.c.failures + 1 >= bindparam("max_failures"))
+    .returning(users.c.suspended)
+)
+_RESET_FAILURES = (
+    update(users).where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False)).values(failures=0)
+)
+
+
+def _consume(user_holds_token):
+    """Take step :step as the token's last used one if it is later than the last one and the user,
+    not suspended, satisfies ``user_holds_token``: one conditional UPDATE, so that of concurrent
+    requests for one step exactly one changes a row."""
+    return (
+        update(tokens)
+        .where(
+            tokens.c.id == bindparam("token_id"),
+            tokens.c.last_step < bindparam("step"),
+            exists().where(users.c.id == bindparam("user_id"), users.c.suspended.is_(False), user_holds_token),
+        )
+        .values(last_step=bindparam("step"), drift=bindparam("drift"))
+    )
+
+
+_CONSUME = _consume(users.c.token_id == bindparam("token_id"))
+_CONSUME_UNBOUND = _consume(  # registration: the user holds no token and is past any cool-down
+    and_(users.c.token_id.is_(None), or_(users.c.cooldown_until.is_(None), users.c.cooldown_until <= bindparam("now")))
+)
+
+
 def _years_later(unix_time, years):
     """The same calendar day and time ``years`` later (29 February becomes 28 February)."""
     start = datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
@@ -119,7 +159,7 @@ class AuthService:
     @staticmethod
     def _audit(conn, now, event, result, actor=None, subject=None, serial=None):
         conn.execute(
-            insert(audit_events).values(at=now, event=event, result=result, actor=actor, subject=subject, serial=serial)
+            _AUDIT, {"at": now, "event": event, "result": result, "actor": actor, "subject": subject, "serial": serial}
         )
 
     # -- provisioning -------------------------------------------------------
@@ -196,11 +236,7 @@ class AuthService:
     # -- reading ------------------------------------------------------------
 
     def _user(self, conn, user_id):
-        row = conn.execute(
-            select(*_USER_COLUMNS, *_TOKEN_COLUMNS)
-            .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
-            .where(users.c.user_id == user_id)
-        ).first()
+        row = conn.execute(_USER_WITH_TOKEN, {"user_id": user_id}).first()
         return errors.UnknownUser() if row is None else row
 
     @staticmethod
@@ -275,12 +311,7 @@ class AuthService:
 
     def _count_failure(self, conn, now, user, serial, event, actor):
         """One more consecutive wrong code, atomically; the code that reaches the limit suspends."""
-        counted = conn.execute(
-            update(users)
-            .where(users.c.id == user.id, users.c.suspended.is_(False))
-            .values(failures=users.c.failures + 1, suspended=users.c.failures + 1 >= self.policy.max_failures)
-            .returning(users.c.suspended)
-        ).first()
+        counted = conn.execute(_COUNT_FAILURE, {"user_pk": user.id, "max_failures": self.policy.max_failures}).first()
         if counted is None:
             self._audit(conn, now, event, "suspended", actor, user.user_id, serial)
             return errors.Suspended()
@@ -316,29 +347,19 @@ class AuthService:
             return self._count_failure(conn, now, user, token.serial, event, actor)
         fresh = [step for step in steps if step > token.last_step]
         step = fresh[0] if fresh else steps[-1]
-        if unbound:
-            cooled = or_(users.c.cooldown_until.is_(None), users.c.cooldown_until <= now)
-            holds = and_(users.c.token_id.is_(None), cooled)
-        else:
-            holds = users.c.token_id == token.token_id
         consumed = conn.execute(
-            update(tokens)
-            .where(
-                tokens.c.id == token.token_id,
-                tokens.c.last_step < step,
-                exists().where(users.c.id == user.id, users.c.suspended.is_(False), holds),
-            )
-            .values(last_step=step, drift=step - now_step)
+            _CONSUME_UNBOUND if unbound else _CONSUME,
+            {"token_id": token.token_id, "user_id": user.id, "step": step, "drift": step - now_step, "now": now},
         ).rowcount
         if not consumed:
-            current = conn.execute(select(users.c.suspended, users.c.token_id).where(users.c.id == user.id)).first()
+            current = conn.execute(_USER_STATE, {"user_pk": user.id}).first()
             if current.suspended:
                 return refuse(errors.Suspended())
             if current.token_id != user.token_id:
                 return refuse(errors.NotRegistered() if user.token_id else errors.AlreadyRegistered())
             return refuse(errors.Replayed())
         if user.failures:
-            conn.execute(update(users).where(users.c.id == user.id, users.c.suspended.is_(False)).values(failures=0))
+            conn.execute(_RESET_FAILURES, {"user_pk": user.id})
         if not unbound:  # registration audits the binding itself
             self._audit(conn, now, event, "ok", actor, user.user_id, token.serial)
         return None
