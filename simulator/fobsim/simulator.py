@@ -96,6 +96,7 @@ class Simulator:
         self.app = ObservedApp(self.board, self, display_timeout_ms)
         self.token = self.app.token
         self._state = None
+        self._display_on = False
         self._last_code = None
         self._loop = None
         self._task = None
@@ -145,8 +146,10 @@ class Simulator:
             self.events.emit(event, **fields)
 
     def _frame(self, rows):
-        if not self.board.display_on:
-            self._last_code = None  # the next press shows a code anew
+        if self.board.display_on != self._display_on:
+            self._display_on = self.board.display_on
+            self._emit("display", on=self._display_on)
+            self._last_code = None  # each time the display comes on, the code shown is news
         for view in self.views:
             view.post_frame(rows)
             view.post_status(self.status_line())
