@@ -88,6 +88,7 @@ class Inventory:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._aead = AESGCM(self._load_key())
         try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's journals copy this mode
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.executescript(_SCHEMA)
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -95,7 +96,7 @@ class Inventory:
                 self._db.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
             elif version != SCHEMA_VERSION:
                 raise InventoryError("%s: inventory schema %d is not supported" % (self.path, version))
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, OSError) as error:
             raise InventoryError("%s: not a usable inventory (%s)" % (self.path, error)) from None
 
     def close(self):

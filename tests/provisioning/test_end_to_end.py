@@ -4,12 +4,14 @@ import io
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fobcore.protocol import crc16, decode_frame, encode_frame
 from fobhost import provisioning
 from fobhost.cli import main
 from fobhost.inventory import Inventory
-from fobhost.serialclient import DeviceClient
+from fobhost.serialclient import DeviceClient, DeviceError, LinkError
 from oracles import pyotp_totp_at
 
 
@@ -336,3 +338,15 @@ def test_ctrl_c_at_the_desk_wipes_the_device(fob, inventory_path):
             provisioning.provision(client, inventory, clock=clock)
     assert raised.value.step == "CHECK" and "interrupted" in str(raised.value) and raised.value.wiped is True
     assert fob.token.state == "BLANK" and inventory_is_empty(inventory_path)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(max_size=80) | st.sampled_from([b"\n", b"FOB1 ", b" *", b"OK ", b"ERR "]), max_size=12))
+def test_fuzz_the_host_survives_any_reply(fob, replies):
+    """Whatever comes back, the client answers with a fields dict or one of its two errors, in bounded time."""
+    fob.device.handler = Faulty(fob.handler, lambda command, reply, attempt: b"".join(replies) + b"\n")
+    with DeviceClient(fob.port, timeout=0.05, attempts=2) as client:
+        try:
+            client.request("INFO")
+        except (DeviceError, LinkError) as error:
+            assert str(error).startswith("INFO")

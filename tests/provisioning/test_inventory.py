@@ -23,6 +23,7 @@ def test_key_file_is_created_private_and_seeds_are_encrypted(inventory_path):
         assert inventory.seed("1000000016") == SEED
     key_path = inventory_module.key_path_for(inventory_path)
     assert os.stat(key_path).st_mode & 0o777 == 0o600 and len(key_path.read_bytes()) == 32
+    assert os.stat(inventory_path).st_mode & 0o777 == 0o600
     stored = inventory_path.read_bytes()
     assert SEED not in stored and SEED.hex().encode() not in stored
 
