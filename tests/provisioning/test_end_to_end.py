@@ -2,12 +2,15 @@
 
 import io
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fobcore.protocol import crc16, decode_frame, encode_frame
+from fobcore.protocol import DeviceHandler, crc16, decode_frame, encode_frame
+from fobcore.record import RECORD_NAME
+from fobcore.token import Token
 from fobhost import provisioning
 from fobhost.cli import main
 from fobhost.inventory import Inventory
@@ -350,3 +353,22 @@ def test_fuzz_the_host_survives_any_reply(fob, replies):
             client.request("INFO")
         except (DeviceError, LinkError) as error:
             assert str(error).startswith("INFO")
+
+
+def test_a_corrupt_record_is_overwritten_by_provisioning(fob, inventory_path):
+    (Path(fob.board.storage_dir()) / RECORD_NAME).write_bytes(b"FOBS\x01 truncated")
+    fob.device.handler = DeviceHandler(Token(fob.board))
+    with DeviceClient(fob.port) as client:
+        assert client.request("INFO")["state"] == "CORRUPT"
+    assert fob_main("provision", "--port", fob.port, "--inventory", str(inventory_path)) == 0
+    assert fob.device.handler.token.state == "SEALED"
+
+
+def test_a_device_speaking_another_protocol_version_is_refused(fob, inventory_path):
+    def version_two(command, reply, attempt):
+        return reframed(reply, lambda body: body.replace("proto=1", "proto=2"))
+
+    with pytest.raises(provisioning.ProvisioningError) as raised:
+        run_provisioning(fob, inventory_path, version_two)
+    assert raised.value.step == "INFO" and "speaks protocol 2, not 1" in str(raised.value)
+    assert raised.value.wiped is None and fob.device.handler.attempts == {"INFO": 1}
