@@ -4,15 +4,19 @@ A pty ignores the baud rate, so the lower bound for a real USB-serial link
 is computed from the bytes: 10 bits per byte (start, 8 data, stop) at
 115200 baud.  The target is 2x that bound plus the device's record writes
 (PROVISION and SEAL each replace the seed record), timed here on the same
-Token the pty serves.
+Token the pty serves.  The device side's own work per fob is also timed
+inside the MicroPython VM, where CRC, parsing and SHA-1 run as on a board.
 """
 
+import json
 import os
+import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 from fobcore.board import Board
-from fobcore.protocol import DeviceHandler
+from fobcore.protocol import DeviceHandler, encode_frame, format_fields
 from fobcore.token import Token
 from fobhost import provisioning
 from fobhost.inventory import Inventory
@@ -22,6 +26,44 @@ from fobhost.serialclient import DeviceClient
 FOBS = 20
 BAUD = 115200
 BITS_PER_BYTE = 10
+ROOT = Path(__file__).resolve().parents[1]
+NOW = 1_800_000_000
+
+# Serves each fob's frames to a fresh Token in the VM and times handle() per command.
+VM_SCRIPT = """
+import json, os, time
+from fobcore.board import Board
+from fobcore.protocol import DeviceHandler
+from fobcore.token import Token
+
+class VmBoard(Board):
+    name = "vm"
+    def __init__(self, storage):
+        self.storage = storage
+        self.t = None
+    def time(self):
+        return self.t
+    def set_time(self, t):
+        self.t = t
+    def storage_dir(self):
+        return self.storage
+    def free_bytes(self):
+        return 0
+
+frames = json.loads(open("/bench/frames.json").read())
+times = {}
+os.mkdir("/data")
+for n in range(%d):
+    storage = "/data/fob%%d" %% n
+    os.mkdir(storage)
+    handler = DeviceHandler(Token(VmBoard(storage)))
+    for command, line in frames:
+        start = time.ticks_us()
+        reply = handler.handle(line.encode())
+        times.setdefault(command, []).append(time.ticks_diff(time.ticks_us(), start))
+        assert b" OK " in reply, reply
+print(json.dumps(times))
+"""
 
 
 class BenchBoard(Board):
@@ -61,6 +103,30 @@ def record_write_seconds(root, rounds=50):
     return times[len(times) // 2]
 
 
+def _fob_frames():
+    seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    provision = (("seed", seed), ("alg", "sha1"), ("digits", 6), ("period", 60))
+    provision += (("serial", "1000000016"), ("expiry", NOW + 86400))
+    commands = [("INFO", ()), ("SET-TIME", (("time", NOW),)), ("PROVISION", provision), ("CHECK", ()), ("SEAL", ())]
+    return [[c, encode_frame(seq, format_fields(c, f))[:-1].decode()] for seq, (c, f) in enumerate(commands)]
+
+
+def micropython_device():
+    """Mean microseconds per command of the device side, inside the MicroPython VM.
+
+    Means over all fobs, because the VM's clock ticks in whole milliseconds.
+    """
+    with tempfile.TemporaryDirectory(prefix="fob-bench-vm-") as folder:
+        Path(folder, "frames.json").write_text(json.dumps(_fob_frames()))
+        script = Path(folder, "bench.py")
+        script.write_text(VM_SCRIPT % (FOBS * 5))
+        command = ["node", str(ROOT / "tools/mpvm/run.mjs"), "--copy", "%s:/lib/fobcore" % (ROOT / "firmware/fobcore")]
+        command += ["--copy", "%s:/bench" % folder, str(script)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    times = json.loads(done.stdout.splitlines()[-1])
+    return {command: sum(values) / len(values) for command, values in times.items()}
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="fob-bench-") as root:
         write = record_write_seconds(root)
@@ -89,6 +155,11 @@ def main():
     print("measured per fob on the pty        %.1f ms (INFO to inventory record)" % (per_fob * 1000))
     print("estimate at %d baud            %.1f ms (bound + measured)" % (BAUD, estimate * 1000))
     print("target (2 x bound + record writes) %.1f ms: %s" % (target * 1000, "met" if estimate <= target else "MISSED"))
+    device = micropython_device()
+    print(
+        "device side in the MicroPython VM  %.1f ms per fob (mean; %s)"
+        % (sum(device.values()) / 1000, ", ".join("%s %.2f" % (c, us / 1000) for c, us in device.items()))
+    )
 
 
 if __name__ == "__main__":
