@@ -32,8 +32,8 @@ test: setup lint
 bench: setup
 	$(PY) -m benchmarks
 
-sim: setup
-	@echo "make sim: the simulator is not built yet (issue #5)"
+sim: $(INSTALLED)
+	$(VENV)/bin/fob sim --demo --name demo
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -52,6 +52,7 @@ class FobWindow:
         )
         self.image = tk.PhotoImage(width=screen_w, height=screen_h)
         self.image.put(_hex(screen.OFF), to=(0, 0, screen_w, screen_h))
+        self._native = tk.PhotoImage(width=self.width, height=self.height)  # one pixel per display pixel
         canvas.create_image(MARGIN, MARGIN, image=self.image, anchor="nw")
         centre_x, centre_y = body_w // 2, MARGIN + screen_h + 62
         button = canvas.create_oval(
@@ -108,12 +109,10 @@ class FobWindow:
         self.status.configure(text=status)
 
     def _draw(self, rows):
+        """Put the pixels at native size, then let Tk scale them up (16x fewer pixels cross over)."""
         on, off = _hex(screen.ON), _hex(screen.OFF)
-        scaled = []
-        for row in rows:
-            line = "{" + " ".join((on if v else off) for v in row for _ in range(self.scale)) + "}"
-            scaled.extend([line] * self.scale)
-        self.image.put(" ".join(scaled))
+        self._native.put(" ".join("{" + " ".join(on if v else off for v in row) + "}" for row in rows))
+        self.image.tk.call(self.image, "copy", self._native, "-zoom", self.scale, self.scale)
 
     def run(self):
         self.root.mainloop()
