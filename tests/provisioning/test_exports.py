@@ -180,3 +180,21 @@ def test_svg_label_shows_the_number_and_bars(tmp_path):
 def test_bad_label_requests(tmp_path, capsys, serial, output, message):
     assert main(["label", serial, "-o", str(tmp_path / output)]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("password", [None, "correct horse battery staple"])
+def test_the_validation_service_reads_the_export(filled, tmp_path, password):
+    from fobauth import pskcimport
+
+    out = tmp_path / "seeds.pskc"
+    if password:
+        (tmp_path / "password").write_text(password + "\n")
+        assert export(filled, "-o", str(out), "--password-file", str(tmp_path / "password")) == 0
+    else:
+        assert export(filled, "-o", str(out), "--plaintext") == 0
+    imported = {t.serial: t for t in pskcimport.read(out.read_bytes(), password)}
+    assert sorted(imported) == sorted(TOKENS)
+    for serial, (seed, algorithm, digits, period) in TOKENS.items():
+        token = imported[serial]
+        assert (token.secret, token.algorithm, token.digits, token.period) == (seed, algorithm, digits, period)
+        assert token.expiry == EXPIRY
