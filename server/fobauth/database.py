@@ -51,7 +51,7 @@ def make_engine(url=DEFAULT_URL, **options):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **options)
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    return create_engine(url, **options)
 
 
 def upgrade(engine):

@@ -16,7 +16,7 @@ import hmac
 import time
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fobauth import entry, errors, passwords, pskcimport
 from fobauth.schema import ADMIN_ROLES, ID_LENGTH, ROLES, audit_events, tokens, users
@@ -150,8 +150,16 @@ class AuthService:
         """Run ``body(conn, now)`` in one transaction; an AuthError it returns is raised after commit,
         so the audit record and counters written on the way to a refusal are kept."""
         now = self._now()
-        with self.engine.begin() as conn:
-            outcome = body(conn, now)
+        try:
+            with self.engine.begin() as conn:
+                outcome = body(conn, now)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The database dropped a pooled connection (a restart): the transaction never happened,
+            # and the pool has been emptied of the stale connections, so one retry is safe.
+            with self.engine.begin() as conn:
+                outcome = body(conn, now)
         if isinstance(outcome, errors.AuthError):
             raise outcome
         return outcome
