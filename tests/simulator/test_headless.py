@@ -49,7 +49,8 @@ def test_offset_and_drift_survive_restart(tmp_path, offset, drift_ppm, speed):
     with SimProcess(tmp_path / "fob", "--blank") as sim:
         serial = _provision(sim, inventory)
     seed = _export_seed(inventory, serial, tmp_path)
-    options = ("--offset", offset, "--drift-ppm", drift_ppm, "--speed", speed)
+    # A long display timeout: at --speed 50 the default 30 fob seconds last 0.6 host seconds.
+    options = ("--offset", offset, "--drift-ppm", drift_ppm, "--speed", speed, "--display-timeout", 3600)
     with SimProcess(tmp_path / "fob", *options) as sim:
         started = time.time()
         first = sim.next_event("code", serial=serial)
