@@ -156,8 +156,9 @@ class AuthService:
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-            # The database dropped a pooled connection (a restart): the transaction never happened,
-            # and the pool has been emptied of the stale connections, so one retry is safe.
+            # The database dropped a pooled connection (a restart); the pool has been emptied of stale
+            # connections.  One retry is safe: had the lost transaction committed after all, its
+            # conditional updates make the retry a refusal (``replayed``), never a second acceptance.
             with self.engine.begin() as conn:
                 outcome = body(conn, now)
         if isinstance(outcome, errors.AuthError):
