@@ -33,9 +33,10 @@ def database_url(url=None):
 
 
 def worker_pool(url):
-    """Connection pool options for one HTTP server process, which runs requests on up to 40 threads
-    (SQLite keeps its single connection: see fobauth.database)."""
-    return {} if url.startswith("sqlite") else {"pool_size": 20, "max_overflow": 20}
+    """Connection pool options for one HTTP server process.  Its up to 40 request threads share a few
+    connections: on a small machine more PostgreSQL backends only add context switches (measured
+    with benchmarks/server.py).  SQLite keeps its single connection: see fobauth.database."""
+    return {} if url.startswith("sqlite") else {"pool_size": 8, "max_overflow": 0}
 
 
 def _read_or_create(path, create):
