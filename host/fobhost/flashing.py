@@ -104,12 +104,13 @@ def sha256(path):
 
 
 class Step:
-    """One thing `fob flash` does: a description and the command that does it (None: done locally)."""
+    """One thing `fob flash` does on the board: a description, the mpremote command, how long it may take."""
 
-    def __init__(self, name, description, argv=None):
+    def __init__(self, name, description, argv, timeout=30):
         self.name = name
         self.description = description
         self.argv = argv
+        self.timeout = timeout
 
 
 def plan(package, port, staging, files):
@@ -139,12 +140,12 @@ def plan(package, port, staging, files):
                 str(staging / "main.py"),
                 ":/main.py",
             ],
+            timeout=300,
         ),
     ]
     for spec in package.packages:
-        steps.append(
-            Step("install %s" % spec, "install micropython-lib package %s" % spec, [*connect, "mip", "install", spec])
-        )
+        install = [*connect, "mip", "install", spec]
+        steps.append(Step("install %s" % spec, "install micropython-lib package %s" % spec, install, timeout=300))
     steps.append(
         Step(
             "verify",
@@ -179,15 +180,15 @@ def _remove_script(package):
 def run_step(step):
     """Run ``step``'s mpremote command; return its standard output or raise FlashError naming the step."""
     try:
-        done = subprocess.run(step.argv, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(step.argv, capture_output=True, text=True, timeout=step.timeout)
     except subprocess.TimeoutExpired:
-        raise FlashError("%s: mpremote did not finish within 300 s" % step.name) from None
+        raise FlashError("%s failed: mpremote did not finish within %d s" % (step.name, step.timeout)) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        hint = (
-            " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)" if step.name == "read version" else ""
-        )
-        raise FlashError("%s failed: %s%s" % (step.name, detail[-1] if detail else "mpremote failed", hint))
+        reason = detail[-1] if detail else "mpremote failed"
+        if "raw repl" in reason.lower():
+            reason += " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)"
+        raise FlashError("%s failed: %s" % (step.name, reason))
     return done.stdout
 
 

@@ -140,3 +140,19 @@ def test_hash_script_verifies_the_copies_in_micropython(staged):
 def test_remove_script_keeps_the_seed_record_in_micropython(staged):
     output = _on_board(staged, "remove old firmware")
     assert output.strip().splitlines()[-1] == "LEFT [] ['seed.rec']"
+
+
+def test_a_board_that_is_not_there_stops_flashing_at_the_first_step(tmp_path, capsys):
+    """The real mpremote, run by the real plan, against a port that does not exist."""
+    assert main(["flash", "--board", "rp2-pico-ssd1306", "--port", str(tmp_path / "ttyACM0")]) == 2
+    err = capsys.readouterr().err
+    assert "fob flash: error: read version failed: mpremote: failed to access %s" % (tmp_path / "ttyACM0") in err
+
+
+def test_a_board_that_never_answers_times_out_naming_the_step():
+    """The real mpremote on a port that swallows everything (as a hung board would)."""
+    recorder = Recorder()
+    with PtyDevice(recorder) as device:
+        step = flashing.Step("read version", "", [*flashing.MPREMOTE, "connect", device.port, "exec", "1"], timeout=2)
+        with pytest.raises(flashing.FlashError, match="read version failed: mpremote did not finish within 2 s"):
+            flashing.run_step(step)
