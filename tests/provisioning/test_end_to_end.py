@@ -372,3 +372,9 @@ def test_a_device_speaking_another_protocol_version_is_refused(fob, inventory_pa
         run_provisioning(fob, inventory_path, version_two)
     assert raised.value.step == "INFO" and "speaks protocol 2, not 1" in str(raised.value)
     assert raised.value.wiped is None and fob.device.handler.attempts == {"INFO": 1}
+
+
+def test_a_silent_port_is_a_clear_error(fob, capsys):
+    fob.device.handler = Faulty(fob.handler, lambda command, reply, attempt: None)
+    assert fob_main("info", "--port", fob.port, "--timeout", "0.2") == 2
+    assert capsys.readouterr().err == "fob info: error: INFO: no reply within 0.2 s after 3 attempts\n"
