@@ -1,12 +1,12 @@
 """`fob admin`: the validation service's administration from the shell — import seeds, create users,
-list suspended users and expiring tokens — on the same database `fob serve` uses."""
+list suspended users and expiring tokens — on the same database `fob serve` uses.  The server's
+libraries are imported when an action runs, not when `fob` starts."""
 
 import datetime
 import getpass
 import sys
 
-from fobauth import errors, seedbox
-from fobauth.schema import ROLES
+from fobauth.settings import ROLES
 from fobhost.errors import UsageError
 from fobhost.servecmd import add_storage_options, open_service
 
@@ -63,6 +63,8 @@ def _passwords():
 
 
 def _service_call(call, *args):
+    from fobauth import errors, seedbox
+
     try:
         return call(*args)
     except (errors.AuthError, seedbox.SeedKeyError) as error:

@@ -1,23 +1,14 @@
-"""`fob serve`: run the validation service's HTTP JSON API (fobauth) with uvicorn."""
+"""`fob serve`: run the validation service's HTTP JSON API (fobauth) with uvicorn.
+
+The server's libraries are imported when the command runs, not when `fob` starts.
+"""
 
 import base64
 import os
 import sys
 
-import uvicorn
-from sqlalchemy.engine import make_url
-
-from fobauth import runtime, seedbox
-from fobauth.api import DEFAULT_SOURCE_RATE, DEFAULT_USER_RATE, PREFIX, create_app
-from fobauth.ratelimit import Rate
+from fobauth import settings
 from fobhost.errors import UsageError
-
-
-def _rate(text):
-    try:
-        return Rate.parse(text)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
 
 
 def add_storage_options(parser):
@@ -26,18 +17,20 @@ def add_storage_options(parser):
         "--db",
         metavar="URL",
         help="SQLAlchemy URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: $%s or %s)"
-        % (runtime.DB_ENV, runtime.DEFAULT_URL),
+        % (settings.DB_ENV, settings.DEFAULT_URL),
     )
     parser.add_argument(
         "--seed-key-file",
         metavar="PATH",
-        default=runtime.DEFAULT_SEED_KEY_FILE,
+        default=settings.DEFAULT_SEED_KEY_FILE,
         help="AES-256 key sealing the seeds, created (0600) when missing; $%s overrides (default: %%(default)s)"
-        % seedbox.KEY_ENV,
+        % settings.SEED_KEY_ENV,
     )
 
 
 def open_service(args, **engine_options):
+    from fobauth import runtime
+
     try:
         return runtime.open_service(args.db, args.seed_key_file, **engine_options)
     except runtime.ConfigError as error:
@@ -49,7 +42,7 @@ def register(subparsers):
         "serve",
         help="run the validation service (HTTP JSON API)",
         description="Serve the fobauth HTTP JSON API under %s. Callers send 'Authorization: Bearer KEY' with "
-        "the key from $%s or --api-key-file." % (PREFIX, runtime.API_KEY_ENV),
+        "the key from $%s or --api-key-file." % (settings.PREFIX, settings.API_KEY_ENV),
     )
     add_storage_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -57,16 +50,19 @@ def register(subparsers):
     parser.add_argument(
         "--api-key-file",
         metavar="PATH",
-        default=runtime.DEFAULT_API_KEY_FILE,
+        default=settings.DEFAULT_API_KEY_FILE,
         help="file holding the API key, created with a random key (0600) when missing (default: %(default)s)",
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes (default: %(default)s)")
     parser.add_argument(
-        "--user-rate", default=str(DEFAULT_USER_RATE), metavar="N/SECONDS", help="code checks per user (%(default)s)"
+        "--user-rate",
+        default=settings.DEFAULT_USER_RATE,
+        metavar="N/SECONDS",
+        help="code checks per user (%(default)s)",
     )
     parser.add_argument(
         "--source-rate",
-        default=str(DEFAULT_SOURCE_RATE),
+        default=settings.DEFAULT_SOURCE_RATE,
         metavar="N/SECONDS",
         help="requests per client address (%(default)s)",
     )
@@ -75,34 +71,40 @@ def register(subparsers):
 
 
 def run(args):
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from fobauth import runtime
+    from fobauth.ratelimit import Rate
+
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be 1 to 64")
-    user_rate, source_rate = _rate(args.user_rate), _rate(args.source_rate)
     try:
+        user_rate, source_rate = Rate.parse(args.user_rate), Rate.parse(args.source_rate)
         key = runtime.api_key(args.api_key_file)
-    except runtime.ConfigError as error:
+    except (ValueError, runtime.ConfigError) as error:
         raise UsageError(str(error)) from None
-    service = open_service(args, **runtime.worker_pool(runtime.database_url(args.db)))
-    database = make_url(runtime.database_url(args.db)).render_as_string(hide_password=True)
-    origin = "$%s" % runtime.API_KEY_ENV if os.environ.get(runtime.API_KEY_ENV) else args.api_key_file
+    url = runtime.database_url(args.db)
+    service = open_service(args, **runtime.worker_pool(url))
+    origin = "$%s" % settings.API_KEY_ENV if os.environ.get(settings.API_KEY_ENV) else args.api_key_file
     print(
-        "fob serve: http://%s:%d%s (database %s, API key from %s)" % (args.host, args.port, PREFIX, database, origin),
+        "fob serve: http://%s:%d%s (database %s, API key from %s)"
+        % (args.host, args.port, settings.PREFIX, make_url(url).render_as_string(hide_password=True), origin),
         file=sys.stderr,
         flush=True,
     )
     options = {"host": args.host, "port": args.port, "proxy_headers": False, "access_log": not args.quiet}
     if args.workers == 1:
-        app = create_app(service, key, user_rate=user_rate, source_rate=source_rate)
-        uvicorn.run(app, **options)
+        uvicorn.run(runtime.build_app(service, key, user_rate, source_rate), **options)
         return 0
     service.engine.dispose()
-    os.environ.update(
+    os.environ.update(  # the worker processes assemble their own service from these
         {
-            runtime.DB_ENV: runtime.database_url(args.db),
-            runtime.API_KEY_ENV: key,
-            seedbox.KEY_ENV: base64.b64encode(runtime.seed_key(args.seed_key_file)).decode(),
-            runtime.USER_RATE_ENV: str(user_rate),
-            runtime.SOURCE_RATE_ENV: str(source_rate),
+            settings.DB_ENV: url,
+            settings.API_KEY_ENV: key,
+            settings.SEED_KEY_ENV: base64.b64encode(runtime.seed_key(args.seed_key_file)).decode(),
+            settings.USER_RATE_ENV: str(user_rate),
+            settings.SOURCE_RATE_ENV: str(source_rate),
         }
     )
     uvicorn.run("fobauth.runtime:app_from_environment", factory=True, workers=args.workers, **options)

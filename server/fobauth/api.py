@@ -19,14 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fobauth import errors
+from fobauth import errors, settings
 from fobauth.pskcimport import MAX_DOCUMENT_BYTES
 from fobauth.ratelimit import Rate, RateLimiter
-from fobauth.schema import ID_LENGTH, ROLES
+from fobauth.schema import ID_LENGTH
+from fobauth.settings import PREFIX, ROLES
 
-PREFIX = "/api/v1"
-DEFAULT_USER_RATE = Rate(10, 60)  # a person types a few codes a minute
-DEFAULT_SOURCE_RATE = Rate(2000, 1)  # a bank backend sends many users' requests from one address
+DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
+DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
 log = logging.getLogger("fobauth.api")
 
 Identifier = Field(min_length=1, max_length=ID_LENGTH)

@@ -14,7 +14,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
-DEFAULT_URL = "sqlite:///fobauth.db"
+from fobauth.settings import DEFAULT_URL
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT = 30  # seconds
 _MIGRATION_LOCK = 0x666F6261  # "foba"

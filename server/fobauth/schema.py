@@ -8,8 +8,6 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, St
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID_LENGTH = 64
-ROLES = ("master", "admin", "user")
-ADMIN_ROLES = ("master", "admin")
 
 
 class Base(DeclarativeBase):

@@ -14,7 +14,9 @@ import secrets
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-KEY_ENV = "FOB_SEED_KEY"
+from fobauth.settings import SEED_KEY_ENV
+
+KEY_ENV = SEED_KEY_ENV
 KEY_BYTES = 32
 NONCE_BYTES = 12
 

@@ -19,7 +19,8 @@ from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, updat
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fobauth import entry, errors, passwords, pskcimport
-from fobauth.schema import ADMIN_ROLES, ID_LENGTH, ROLES, audit_events, tokens, users
+from fobauth.schema import ID_LENGTH, audit_events, tokens, users
+from fobauth.settings import ADMIN_ROLES, ROLES
 from fobcore.otp import Otp
 
 DAY = 86400
