@@ -10,18 +10,22 @@ import secrets
 from sqlalchemy import select
 
 from fobauth import seedbox
-from fobauth.api import DEFAULT_SOURCE_RATE, DEFAULT_USER_RATE, create_app
-from fobauth.database import DEFAULT_URL, make_engine, upgrade
+from fobauth.api import create_app
+from fobauth.database import make_engine, upgrade
 from fobauth.ratelimit import Rate
 from fobauth.schema import tokens
 from fobauth.service import AuthService
-
-API_KEY_ENV = "FOB_API_KEY"
-DB_ENV = "FOB_DB_URL"
-USER_RATE_ENV = "FOB_USER_RATE"
-SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
-DEFAULT_SEED_KEY_FILE = "fobauth-seed.key"
-DEFAULT_API_KEY_FILE = "fobauth-api.key"
+from fobauth.settings import (
+    API_KEY_ENV,
+    DB_ENV,
+    DEFAULT_API_KEY_FILE,
+    DEFAULT_SEED_KEY_FILE,
+    DEFAULT_SOURCE_RATE,
+    DEFAULT_URL,
+    DEFAULT_USER_RATE,
+    SOURCE_RATE_ENV,
+    USER_RATE_ENV,
+)
 
 
 class ConfigError(Exception):
@@ -93,9 +97,14 @@ def open_service(url=None, seed_key_file=DEFAULT_SEED_KEY_FILE, **engine_options
     return AuthService(engine, box)
 
 
+def build_app(service, key, user_rate, source_rate):
+    """The ASGI app `fob serve` runs, in one process or in each of its workers."""
+    return create_app(service, key, user_rate=user_rate, source_rate=source_rate)
+
+
 def app_from_environment():
     """The ASGI app of one worker of `fob serve`, configured through the environment it set."""
     service = open_service(seed_key_file=None, **worker_pool(database_url()))
-    user_rate = Rate.parse(os.environ.get(USER_RATE_ENV) or str(DEFAULT_USER_RATE))
-    source_rate = Rate.parse(os.environ.get(SOURCE_RATE_ENV) or str(DEFAULT_SOURCE_RATE))
-    return create_app(service, api_key(None), user_rate=user_rate, source_rate=source_rate)
+    user_rate = Rate.parse(os.environ.get(USER_RATE_ENV) or DEFAULT_USER_RATE)
+    source_rate = Rate.parse(os.environ.get(SOURCE_RATE_ENV) or DEFAULT_SOURCE_RATE)
+    return build_app(service, api_key(None), user_rate, source_rate)
