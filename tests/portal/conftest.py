@@ -1,0 +1,90 @@
+"""Fixtures for the portal: a service on a SQLite file with a settable clock, and the app that
+`fob serve` builds (the JSON API with the portal mounted at "/")."""
+
+import base64
+import secrets
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from portal.pages import CONFIRMATION, LOGIN_PASSWORD
+
+from fobauth import portal
+from fobauth.api import create_app
+from fobauth.database import make_engine, upgrade
+from fobauth.pskcimport import TokenSeed
+from fobauth.seedbox import SeedBox
+from fobauth.service import AuthService
+
+API_KEY = "portal-test-api-key-0123456789"
+# Cheap argon2 parameters keep user creation fast; the service defaults to argon2-cffi's own.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+class Clock:
+    """The service's clock, settable by tests: ``now`` is Unix seconds."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+def build_app(service, clock):
+    """What `fob serve` serves: the JSON API, and the portal at "/"."""
+    return portal.mount(create_app(service, API_KEY), service, API_KEY, clock)
+
+
+@pytest.fixture
+def clock():
+    return Clock(1_800_000_000)
+
+
+@pytest.fixture
+def service(tmp_path, clock):
+    engine = make_engine("sqlite:///%s" % (tmp_path / "fobauth.db"))
+    upgrade(engine)
+    yield AuthService(engine, SeedBox(secrets.token_bytes(32)), clock=clock, hasher=FAST_HASHER)
+    engine.dispose()
+
+
+class Bank:
+    """Users and pyotp-backed tokens on the service, for the screens' HTTP tests."""
+
+    def __init__(self, service, clock):
+        self.service = service
+        self.clock = clock
+        self.seeds = {}
+
+    def token(self, serial):
+        key = secrets.token_bytes(20)
+        self.service.import_tokens([TokenSeed(serial, key, "sha1", 6, 60, None, 0)])
+        self.seeds[serial] = pyotp.TOTP(base64.b32encode(key).decode(), interval=60)
+        return serial
+
+    def code(self, serial):
+        return self.seeds[serial].at(self.clock.now)
+
+    def user(self, user_id, customer="acme", role="user", serial=None):
+        self.service.create_user(user_id, customer, role, LOGIN_PASSWORD, CONFIRMATION)
+        if serial:
+            self.service.register(user_id, serial, self.code(serial))
+            self.clock.advance(60)  # the next code is a fresh one
+        return user_id
+
+
+@pytest.fixture
+def bank(service, clock):
+    return Bank(service, clock)
+
+
+@pytest.fixture
+def browser_client(service, clock):
+    """An HTTP client over https (the session cookie is Secure), following no redirects."""
+    with TestClient(build_app(service, clock), base_url="https://testserver", follow_redirects=False) as client:
+        yield client
