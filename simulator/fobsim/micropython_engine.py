@@ -35,13 +35,15 @@ class VMBoard:
     boots); it runs on the supervisor thread.
     """
 
-    def __init__(self, directory, clock=None, heapsize=HEAPSIZE, on_event=None):
+    def __init__(self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000):
         self.directory = Path(directory)
         self.flash = self.directory / "flash"
         self.flash.mkdir(parents=True, exist_ok=True)
         self._clock_path = str(self.directory / "clock.json")
         self.clock = clock if clock is not None else VirtualClock.load(self._clock_path)
         self.heapsize = heapsize
+        self.height = height
+        self.display_timeout_ms = display_timeout_ms
         self.on_event = on_event
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # bytes pass unchanged: no echo, no CR/LF translation
@@ -100,7 +102,8 @@ class VMBoard:
     def _command(self, boot):
         now = self.clock.now()
         command = ["node", str(BOARD_SCRIPT), "--serial-fd", str(self._master), "--flash", str(self.flash)]
-        command += ["--boot", boot, "--heapsize", str(self.heapsize)]
+        command += ["--boot", boot, "--heapsize", str(self.heapsize), "--height", str(self.height)]
+        command += ["--display-timeout-ms", str(self.display_timeout_ms)]
         if now is not None:
             import time
 

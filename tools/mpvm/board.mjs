@@ -2,6 +2,7 @@
 //
 //   node tools/mpvm/board.mjs --serial-fd FD --flash DIR [--boot power|soft|soft-raw]
 //                             [--heapsize BYTES] [--clock HOST:FOB:RATE]
+//                             [--height 32|64] [--display-timeout-ms MS]
 //
 // FD is the master side of a pty that the parent (fobsim.micropython_engine)
 // opened; the parent keeps the slave open, so the port outlives this process.
@@ -27,6 +28,7 @@
 // "host": S, "fob": S} (the RTC was set), {"event": "booted"}, {"event":
 // "heap", "alloc": N, "free": N} (on request {"cmd": "heap"}).
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
@@ -41,7 +43,7 @@ const RAW_PASTE_REQUEST = [0x05, 0x41, 0x01];
 const HIDDEN = new Set(["/dev", "/proc", "/tmp", "/home"]); // the VM's own, not the board's flash
 
 function parseArgs(argv) {
-  const opts = { boot: "power", heapsize: 256 * 1024, clock: null };
+  const opts = { boot: "power", heapsize: 256 * 1024, clock: null, displayTimeoutMs: 30000, height: 32 };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error("missing value for " + key);
@@ -50,6 +52,8 @@ function parseArgs(argv) {
     else if (key === "--boot") opts.boot = value;
     else if (key === "--heapsize") opts.heapsize = parseInt(value, 10);
     else if (key === "--clock") opts.clock = value.split(":").map(Number);
+    else if (key === "--display-timeout-ms") opts.displayTimeoutMs = parseInt(value, 10);
+    else if (key === "--height") opts.height = parseInt(value, 10);
     else throw new Error("unknown option " + key);
   }
   if (!(opts.serialFd >= 0) || !opts.flash || !["power", "soft", "soft-raw"].includes(opts.boot)) {
@@ -212,6 +216,7 @@ function writeThrough(FS) {
     original.call(FS, stream);
     const host = written && hostPath(vmPath);
     if (host) {
+      fs.mkdirSync(path.dirname(host), { recursive: true });
       const tmp = host + ".vmtmp";
       fs.writeFileSync(tmp, FS.readFile(vmPath));
       fs.renameSync(tmp, host);
@@ -219,7 +224,10 @@ function writeThrough(FS) {
   };
   wrap("rename", (from, to) => {
     const [a, b] = [hostPath(from), hostPath(to)];
-    if (a && b && fs.existsSync(a)) fs.renameSync(a, b);
+    if (a && b && fs.existsSync(a)) {
+      fs.mkdirSync(path.dirname(b), { recursive: true });
+      fs.renameSync(a, b);
+    }
   });
   wrap("unlink", (p) => {
     const host = hostPath(p);
@@ -261,11 +269,15 @@ for (const dir of ["/home/web_user", "/home", "/tmp"]) {
 }
 loadFlash(FS, opts.flash, "/");
 writeThrough(FS);
+// A board's VFS takes "" for the current directory (mpremote's `cp x :/` stats it); Emscripten's FS does not.
+for (const name of ["stat", "lstat"]) {
+  const original = FS[name];
+  FS[name] = (p, ...rest) => original.call(FS, p === "" ? FS.cwd() : p, ...rest);
+}
 
 let serialWaiter = null; // the app's callback for "bytes arrived"
 let buttonWaiter = null;
 let appRunning = false;
-let resetRequested = null;
 
 mp.registerJsModule("vmboard", {
   serial_take: () => {
@@ -282,22 +294,19 @@ mp.registerJsModule("vmboard", {
   },
   show: (hex) => emit("frame", { data: hex }),
   display_power: (on) => emit("power", { on: !!on }),
+  height: () => opts.height,
+  display_timeout_ms: () => opts.displayTimeoutMs,
+  unique_id: () => createHash("sha256").update(opts.flash).digest("hex").slice(0, 16),
   time: () => fobTime(),
   set_time: (seconds) => {
     clock = [Date.now() / 1000, seconds, clock ? clock[2] : 1];
     emit("clock", { host: clock[0], fob: seconds });
   },
 });
+// machine.reset() and soft_reset() do not return on a board: this boot ends here.
 mp.registerJsModule("machine", {
-  reset: () => {
-    resetRequested = EXIT_HARD;
-    throw new Error("machine.reset()");
-  },
-  soft_reset: () => {
-    resetRequested = replMode === "raw" ? EXIT_SOFT_RAW : EXIT_SOFT;
-    throw new Error("machine.soft_reset()");
-  },
-  unique_id: () => "fobvm",
+  reset: () => finish(EXIT_HARD),
+  soft_reset: () => finish(replMode === "raw" ? EXIT_SOFT_RAW : EXIT_SOFT),
 });
 
 function finish(code) {
@@ -310,7 +319,6 @@ function runSync(source) {
   try {
     mp.runPython(source);
   } catch (error) {
-    if (resetRequested !== null) finish(resetRequested);
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
   } finally {
     busy = false;
@@ -354,7 +362,6 @@ async function runMain(source) {
     await done;
   } catch (error) {
     busy = false;
-    if (resetRequested !== null) finish(resetRequested);
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
   } finally {
     appRunning = false;
@@ -413,7 +420,6 @@ function feedRepl() {
       say("MPY: soft reboot\r\n");
       finish(replMode === "raw" ? EXIT_SOFT_RAW : EXIT_SOFT);
     }
-    if (resetRequested !== null) finish(resetRequested);
     rawLineEmpty = replMode === "raw" && (outTail.endsWith(">") || byte === 0x01 || byte === 0x03);
   }
 }
