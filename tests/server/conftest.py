@@ -4,7 +4,12 @@ databases — a SQLite file per test and one throwaway PostgreSQL cluster per se
 import base64
 import os
 import secrets
+import socket
+import subprocess
+import sys
+import time
 
+import httpx
 import pyotp
 import pytest
 from argon2 import PasswordHasher
@@ -174,3 +179,46 @@ def make_client(bank):
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+class RunningServer:
+    """A `fob serve` process on a free port: ``base`` is its API's URL; ``stop()`` returns its stderr."""
+
+    def __init__(self, options, environment):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(port), "--quiet", *options]
+        self.base = "http://127.0.0.1:%d/api/v1" % port
+        self.process = subprocess.Popen(argv, env=environment, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, self.process.stderr.read()
+            try:
+                httpx.get(self.base + "/openapi.json", timeout=1)
+                return
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "fob serve did not start within 30 s"
+                time.sleep(0.05)  # polling a port that is not open yet
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        return self.process.stderr.read()
+
+
+@pytest.fixture
+def fob_serve():
+    """``fob_serve(*options, **environment)``: start `fob serve` with these options; stopped at the end.
+    The caller's FOB_* variables are not inherited, only those given."""
+    servers = []
+
+    def start(*options, **environment):
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("FOB_")}
+        servers.append(RunningServer(options, {**inherited, **environment}))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

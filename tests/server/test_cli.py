@@ -2,11 +2,8 @@
 
 import io
 import os
-import socket
 import stat
-import subprocess
 import sys
-import time
 
 import httpx
 import pskc
@@ -101,44 +98,17 @@ def test_a_seed_key_that_does_not_open_the_stored_seeds_is_refused(tmp_path, sto
     assert "does not open the seeds" in capsys.readouterr().err
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(process, url, deadline=30):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        assert process.poll() is None, process.stderr.read()
-        try:
-            return httpx.get(url, timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.05)  # polling a port that is not open yet
-    raise AssertionError("fob serve did not start within %d s" % deadline)
-
-
 @pytest.mark.parametrize("workers", [1, 2])
-def test_fob_serve_creates_its_api_key_and_serves(tmp_path, storage, workers):
-    port = free_port()
+def test_fob_serve_creates_its_api_key_and_serves(tmp_path, storage, fob_serve, workers):
     key_file = tmp_path / "api.key"
-    environment = {k: v for k, v in os.environ.items() if k not in ("FOB_API_KEY", "FOB_SEED_KEY", "FOB_DB_URL")}
-    argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(port), "--api-key-file", str(key_file)]
-    argv += [*storage, "--workers", str(workers), "--quiet"]
-    server = subprocess.Popen(argv, env=environment, stderr=subprocess.PIPE, text=True)
-    try:
-        base = "http://127.0.0.1:%d/api/v1" % port
-        assert wait_until_serving(server, base + "/openapi.json").status_code == 200
-        assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-        key = key_file.read_text().strip()
-        assert len(key) >= 32
-        assert httpx.get(base + "/tokens/expiring?days=1").status_code == 401
-        auth = {"Authorization": "Bearer " + key}
-        assert httpx.get(base + "/tokens/expiring?days=1", headers=auth).json() == {"tokens": []}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    assert key not in server.stderr.read()
+    server = fob_serve("--api-key-file", str(key_file), *storage, "--workers", str(workers))
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) >= 32
+    assert httpx.get(server.base + "/tokens/expiring?days=1").status_code == 401
+    auth = {"Authorization": "Bearer " + key}
+    assert httpx.get(server.base + "/tokens/expiring?days=1", headers=auth).json() == {"tokens": []}
+    assert key not in server.stop()
 
 
 def test_fob_serve_refuses_a_short_api_key(storage, monkeypatch, capsys):

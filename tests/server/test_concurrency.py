@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -129,3 +131,33 @@ def test_two_service_processes_sharing_postgresql(make_bank, postgres_url, kind,
     assert totals == expected
     status = bank.service.status("alice")
     assert (status.failures, status.suspended) == ((0, False) if kind == "right" else (5, True))
+
+
+def test_fifty_simultaneous_http_requests_to_two_server_processes_accept_exactly_one(
+    make_bank, postgres_url, fob_serve
+):
+    bank = make_bank(postgres_url)
+    bank.clock.now = int(time.time())  # the server runs on the real clock
+    bank.registered("alice")
+    key = "concurrency-test-api-key"
+    seed_key = base64.b64encode(bytes(range(32))).decode()
+    options = ["--db", postgres_url, "--workers", "2", "--user-rate", "100/1"]  # 50 tries of one user at once
+    server = fob_serve(*options, FOB_API_KEY=key, FOB_SEED_KEY=seed_key)
+    code = bank.code("12345678")  # the step after registration's: inside the window for the next minutes
+    barrier = threading.Barrier(50)
+    statuses = collections.Counter()
+    lock = threading.Lock()
+
+    def attempt():
+        with httpx.Client(headers={"Authorization": "Bearer " + key}) as client:
+            barrier.wait()
+            response = client.post(server.base + "/users/alice/verify", json={"code": code})
+        with lock:
+            statuses[(response.status_code, response.json().get("error"))] += 1
+
+    threads = [threading.Thread(target=attempt) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == {(200, None): 1, (403, "replayed"): 49}
