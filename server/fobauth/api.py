@@ -23,6 +23,7 @@ from fobauth import errors, settings
 from fobauth.pskcimport import MAX_DOCUMENT_BYTES
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
+from fobauth.seedbox import SeedKeyError
 from fobauth.settings import PREFIX, ROLES
 
 DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
@@ -184,6 +185,11 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     def http_error(_request, error):
         code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
         return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
+
+    @app.exception_handler(SeedKeyError)
+    def unreadable_seed(_request, error):
+        log.error("%s", error)  # names the token, never its seed
+        return JSONResponse({"error": "seed_unreadable", "message": "the token's seed cannot be opened"}, 500)
 
     @app.exception_handler(Exception)
     def unexpected(_request, error):

@@ -4,8 +4,10 @@ import io
 
 import pskc
 import pytest
+from sqlalchemy import select, update
 
 from fobauth.ratelimit import Rate
+from fobauth.schema import tokens
 
 V1 = "/api/v1"
 
@@ -191,3 +193,14 @@ def test_openapi_document_lists_the_routes(client):
             "/tokens/expiring",
         )
     }
+
+
+def test_a_damaged_sealed_seed_is_a_logged_server_error_naming_the_token(bank, client, caplog):
+    bank.registered("alice")
+    with bank.service.engine.begin() as conn:
+        sealed = conn.execute(select(tokens.c.sealed_seed)).scalar_one()
+        conn.execute(update(tokens).values(sealed_seed=sealed[:-1] + bytes([sealed[-1] ^ 1])))
+    response = client.post(V1 + "/users/alice/verify", json={"code": bank.code("12345678")})
+    assert response.status_code == 500 and response.json()["error"] == "seed_unreadable"
+    assert "12345678" in caplog.text
+    assert bank.seeds["12345678"][0].hex() not in caplog.text + response.text

@@ -115,3 +115,10 @@ def test_fob_serve_refuses_a_short_api_key(storage, monkeypatch, capsys):
     monkeypatch.setenv("FOB_API_KEY", "short")
     assert main(["serve", *storage]) == 2
     assert "at least 16" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--user-rate", "ten/60"], ["--source-rate", "0/1"], ["--workers", "0"]])
+def test_fob_serve_refuses_bad_options_in_one_line(storage, capsys, option):
+    assert main(["serve", *storage, *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fob serve: error: ") and err.count("\n") == 1
