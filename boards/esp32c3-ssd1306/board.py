@@ -6,17 +6,13 @@ A marker in RTC memory tells a clock that ran through deep sleep from one
 that restarted after a power loss.  See README.md for the wiring.
 """
 
-import asyncio
-import os
-import select
-import sys
 import time
 
 import esp32
 import machine
-import ssd1306
 from ds3231 import DS3231
-from fobcore.board import EPOCH_OFFSET, Board
+from fobcore.board import EPOCH_OFFSET
+from oledfob import OledFobBoard
 
 SDA = 5
 SCL = 6
@@ -24,34 +20,18 @@ BUTTON = 3  # one of GPIO0-5: only these wake the C3 from deep sleep
 VBUS_SENSE = 4  # USB 5 V through a 100k/100k divider; None if not wired
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
 DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
-DEBOUNCE_MS = 150
 _CLOCK_SET = b"fobclock"  # in RTC memory: survives deep sleep, not power loss
 
 
-class Esp32C3Board(Board):
+class Esp32C3Board(OledFobBoard):
     name = "esp32c3-ssd1306"
 
     def __init__(self):
-        self.i2c = machine.I2C(0, sda=machine.Pin(SDA), scl=machine.Pin(SCL), freq=400000)
-        self.width = 128
-        self.height = DISPLAY_HEIGHT
-        self.framebuffer = ssd1306.SSD1306_I2C(self.width, self.height, self.i2c)
+        super().__init__(SDA, SCL, BUTTON, DISPLAY_HEIGHT)
         self.rtc = machine.RTC()
         ds3231 = DS3231(self.i2c)
         self.ds3231 = ds3231 if ds3231.present() else None
         self.vbus = machine.Pin(VBUS_SENSE, machine.Pin.IN) if VBUS_SENSE is not None else None
-        self._pressed = asyncio.ThreadSafeFlag()
-        self._last_press = 0
-        self.button = machine.Pin(BUTTON, machine.Pin.IN, machine.Pin.PULL_UP)
-        self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
-        self._stdin = sys.stdin.buffer
-        self._reader = asyncio.StreamReader(self._stdin)
-        self._poll = select.poll()
-        self._poll.register(self._stdin, select.POLLIN)
-        try:
-            os.mkdir(self.storage_dir())
-        except OSError:
-            pass  # already there
         if self.rtc.memory() != _CLOCK_SET and self.ds3231 is not None:
             self._restore_from_ds3231()
 
@@ -66,21 +46,6 @@ class Esp32C3Board(Board):
         self.rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
         self.rtc.memory(_CLOCK_SET)
 
-    def _on_button(self, pin):
-        now = self.ticks_ms()
-        if self.ticks_diff(now, self._last_press) > DEBOUNCE_MS:
-            self._last_press = now
-            self._pressed.set()
-
-    def show(self):
-        self.framebuffer.show()
-
-    def display_power(self, on):
-        if on:
-            self.framebuffer.poweron()
-        else:
-            self.framebuffer.poweroff()
-
     def time(self):
         if self.rtc.memory() != _CLOCK_SET:
             return None
@@ -91,25 +56,6 @@ class Esp32C3Board(Board):
         if self.ds3231 is not None:
             self.ds3231.set_time(unix_seconds)
 
-    async def wait_button(self, timeout_ms):
-        if timeout_ms is None:
-            await self._pressed.wait()
-            return True
-        try:
-            await asyncio.wait_for_ms(self._pressed.wait(), timeout_ms)
-            return True
-        except asyncio.TimeoutError:
-            return False
-
-    async def read_serial(self):
-        data = await self._reader.read(1)
-        while len(data) < 64 and self._poll.poll(0):
-            data += self._stdin.read(1)
-        return data
-
-    def write_serial(self, data):
-        sys.stdout.buffer.write(data)
-
     def may_deep_sleep(self):
         # Deep sleep drops USB: only on battery (or when USB sensing is not wired).
         return self.vbus is None or not self.vbus.value()
@@ -118,9 +64,6 @@ class Esp32C3Board(Board):
         self.framebuffer.poweroff()
         esp32.wake_on_ext1(pins=(self.button,), level=esp32.WAKEUP_ALL_LOW)
         machine.deepsleep()  # wakes through a reset: main.py starts again with a press
-
-    def unique_id(self):
-        return machine.unique_id()
 
 
 def create():

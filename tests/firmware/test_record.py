@@ -201,7 +201,8 @@ def test_any_bytes_decode_to_a_valid_record_or_a_record_error(data):
     try:
         record = decode(data)
     except RecordError as error:
-        assert data.hex() not in str(error) or not data
+        # The message never echoes the record; a byte or two may match its words by chance.
+        assert len(data) < 3 or data.hex() not in str(error)
         return
     assert encode(record) == data
 

@@ -1,0 +1,74 @@
+"""What every real fob board shares: an SSD1306 on I2C, one button to ground, USB serial on stdin/stdout.
+
+A board subclasses ``OledFobBoard`` with its pins and adds what differs:
+its clock, its power sensing and its way of sleeping.
+"""
+
+import asyncio
+import os
+import select
+import sys
+
+import machine
+import ssd1306
+from fobcore.board import Board
+
+DEBOUNCE_MS = 150
+
+
+class OledFobBoard(Board):
+    def __init__(self, sda, scl, button, display_height):
+        self.i2c = machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400000)
+        self.width = 128
+        self.height = display_height
+        self.framebuffer = ssd1306.SSD1306_I2C(self.width, self.height, self.i2c)  # itself a FrameBuffer
+        self._pressed = asyncio.ThreadSafeFlag()
+        self._last_press = 0
+        self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
+        self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
+        self._stdin = sys.stdin.buffer
+        self._reader = asyncio.StreamReader(self._stdin)
+        self._poll = select.poll()
+        self._poll.register(self._stdin, select.POLLIN)
+        try:
+            os.mkdir(self.storage_dir())
+        except OSError:
+            pass  # already there
+
+    def _on_button(self, pin):
+        now = self.ticks_ms()
+        if self.ticks_diff(now, self._last_press) > DEBOUNCE_MS:
+            self._last_press = now
+            self._pressed.set()
+
+    def show(self):
+        self.framebuffer.show()
+
+    def display_power(self, on):
+        if on:
+            self.framebuffer.poweron()
+        else:
+            self.framebuffer.poweroff()
+
+    async def wait_button(self, timeout_ms):
+        if timeout_ms is None:
+            await self._pressed.wait()
+            return True
+        try:
+            await asyncio.wait_for_ms(self._pressed.wait(), timeout_ms)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def read_serial(self):
+        # stdin.read(n) would block until n bytes: take one, then whatever else is waiting.
+        data = await self._reader.read(1)
+        while len(data) < 64 and self._poll.poll(0):
+            data += self._stdin.read(1)
+        return data
+
+    def write_serial(self, data):
+        sys.stdout.buffer.write(data)
+
+    def unique_id(self):
+        return machine.unique_id()
