@@ -148,13 +148,14 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
     async def authorised(request: Request, credentials: Credentials):
-        given = credentials.credentials.encode() if credentials else b""
-        if not hmac.compare_digest(given, expected):
-            raise errors.Unauthorized()
+        """The per-source limit comes first, so that guessing API keys is throttled too."""
         source = request.client.host if request.client else "unknown"
         wait = per_source.acquire(source)
         if wait:
             raise errors.RateLimited.after(wait)
+        given = credentials.credentials.encode() if credentials else b""
+        if not hmac.compare_digest(given, expected):
+            raise errors.Unauthorized()
 
     async def code_attempt(user_id: UserId):
         """Routes that check a user's one-time password are also limited per user."""

@@ -175,6 +175,12 @@ def test_per_source_rate_limit(bank, make_client):
     assert statuses == [200] * 5 + [429] * 2
 
 
+def test_api_key_guesses_are_rate_limited_too(make_client):
+    client = make_client(source_rate=Rate(3, 60))
+    guesses = [client.get(V1 + "/users/x", headers={"Authorization": "Bearer guess%d" % i}) for i in range(5)]
+    assert [r.status_code for r in guesses] == [401] * 3 + [429] * 2
+
+
 def test_openapi_document_lists_the_routes(client):
     document = client.get(V1 + "/openapi.json").json()
     assert set(document["paths"]) == {
