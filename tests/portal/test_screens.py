@@ -39,6 +39,15 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(browser_client, ban
     assert 'value="taro"' in wrong.text  # the user id is kept
 
 
+def test_password_guessing_is_slowed_per_user(browser_client, bank):
+    bank.user("taro")
+    answers = [login(browser_client, "taro", "guess %d" % attempt).status_code for attempt in range(10)]
+    assert answers == [401] * 10
+    answer = login(browser_client, "taro")  # even the right password waits now
+    assert answer.status_code == 429 and "試行回数が多すぎます" in answer.text
+    assert login(browser_client, "hanako", "guess").status_code == 401  # other users are not held up
+
+
 def test_registration_with_a_full_width_serial_then_login_with_the_code(browser_client, bank, clock):
     serial = bank.token("20260001")
     bank.user("taro")

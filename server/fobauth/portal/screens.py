@@ -31,7 +31,8 @@ from fobauth.settings import ADMIN_ROLES
 
 HERE = Path(__file__).parent
 PENDING_SECONDS = 5 * 60  # between the password and the code (or the registration choice)
-PASSWORD_RATE = Rate(10, 60)  # login and confirmation password attempts per user id and per source
+USER_PASSWORD_RATE = Rate(10, 60)  # login and confirmation password attempts per user id
+SOURCE_PASSWORD_RATE = Rate(100, 60)  # and per client address (an office may share one)
 MAX_PASSWORD = 1024
 MAX_TYPED = 64  # serial numbers and codes; entry.py refuses what is longer
 log = logging.getLogger("fobauth.portal")
@@ -44,8 +45,8 @@ class Portal:
         self.service = service
         self.clock = clock
         self.accounts = Accounts(service.engine, clock, hasher)
-        self.per_user = RateLimiter(PASSWORD_RATE)
-        self.per_source = RateLimiter(PASSWORD_RATE)
+        self.per_user = RateLimiter(USER_PASSWORD_RATE)
+        self.per_source = RateLimiter(SOURCE_PASSWORD_RATE)
         self.templates = Jinja2Templates(directory=HERE / "templates")
 
     # -- rendering --------------------------------------------------------------
