@@ -9,7 +9,7 @@ import secrets
 
 from sqlalchemy import select
 
-from fobauth import seedbox
+from fobauth import portal, seedbox
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.ratelimit import Rate
@@ -99,7 +99,7 @@ def open_service(url=None, seed_key_file=DEFAULT_SEED_KEY_FILE, **engine_options
 
 def build_app(service, key, user_rate, source_rate):
     """The ASGI app `fob serve` runs, in one process or in each of its workers."""
-    return create_app(service, key, user_rate=user_rate, source_rate=source_rate)
+    return portal.mount(create_app(service, key, user_rate=user_rate, source_rate=source_rate), service, key)
 
 
 def app_from_environment():

@@ -5,7 +5,11 @@ import base64
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from portal.pages import CONFIRMATION, login, submit
+
+from fobauth import runtime
+from fobauth.ratelimit import Rate
 
 
 def test_login_page_is_japanese_by_default_and_uncacheable(browser_client):
@@ -243,3 +247,12 @@ def test_language_switch_is_kept_in_a_cookie(browser_client):
 def test_the_api_keeps_its_routes_and_json(browser_client):
     answer = browser_client.get("/api/v1/users/taro")
     assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
+
+
+def test_fob_serve_builds_the_api_with_the_portal_at_the_root(service):
+    app = runtime.build_app(service, "portal-test-api-key-0123456789", Rate(10, 60), Rate(100, 1))
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        assert client.get("/").headers["location"] == "/login"
+        assert "ログインID" in client.get("/login").text
+        assert client.get("/static/portal.css").status_code == 200
+        assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "fobauth"
