@@ -50,7 +50,9 @@ def run(args):
     if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):
         raise UsageError("--name must be a plain name, not a path")
     if args.engine == "micropython":
-        raise UsageError("the MicroPython engine is not available yet")
+        from fobsim.micropython_engine import run_micropython_sim
+
+        return run_micropython_sim(args)
 
     from fobsim import frontends
     from fobsim.events import EventLog

@@ -15,9 +15,15 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 import tty
 from pathlib import Path
 
+from fobcore.app import App
+from fobcore.board import Board
+from fobcore.monofb import FrameBuffer
+from fobcore.token import Token
+from fobsim import screen
 from fobsim.clock import VirtualClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,8 +111,6 @@ class VMBoard:
         command += ["--boot", boot, "--heapsize", str(self.heapsize), "--height", str(self.height)]
         command += ["--display-timeout-ms", str(self.display_timeout_ms)]
         if now is not None:
-            import time
-
             command += ["--clock", "%r:%r:%r" % (time.time(), now, self.clock.rate)]
         return command
 
@@ -182,3 +186,211 @@ class VMBoard:
 def erase(directory):
     """Forget a virtual board: its flash and its clock."""
     shutil.rmtree(directory, ignore_errors=True)
+
+
+class _FlashMirror(Board):
+    """The VM's flash and clock seen from CPython: the firmware's own App renders what the fob should show."""
+
+    name = "sim"
+
+    def __init__(self, flash, width, height):
+        self.width = width
+        self.height = height
+        self.framebuffer = FrameBuffer(bytearray(width * height // 8), width, height)
+        self._storage = str(Path(flash) / "data")  # the board's /data
+        self.now = None
+
+    def storage_dir(self):
+        return self._storage
+
+    def time(self):
+        return self.now
+
+    def show(self):
+        pass
+
+    def display_power(self, on):
+        pass
+
+
+def read_display(frame, flash, fob_time, width=128, height=32):
+    """The App view that the VM's ``frame`` shows, or None if it is no view CPython would draw.
+
+    The fob's record is read from the host side of its flash and its view
+    rendered by the firmware's App under CPython, for the seconds around
+    ``fob_time`` (a frame is drawn a moment before the host reads it); a
+    match means the VM drew, pixel for pixel, what CPython draws.
+    """
+    mirror = _FlashMirror(flash, width, height)
+    app = App(mirror)
+    whole = int(fob_time)
+    for mirror.now in (whole, whole - 1, whole + 1, whole - 2):
+        view = app.view()
+        app.draw(view)
+        if bytes(mirror.framebuffer.buf) == frame:
+            return view
+    return None
+
+
+def token_state(flash, fob_time):
+    """(state, serial) of the token whose flash is ``flash``, as the firmware sees it at ``fob_time``."""
+    mirror = _FlashMirror(flash, 128, 32)
+    mirror.now = None if fob_time is None else int(fob_time)
+    token = Token(mirror)
+    return token.state, token.serial
+
+
+class MicroPythonSimulator:
+    """`fob sim --engine micropython`: a VMBoard observed like fobsim.simulator.Simulator.
+
+    The same events (ready, state, display, code), frames for the window or
+    terminal views, and run()/stop()/press() for fobsim.frontends.  States
+    are read from the flash the VM writes; a "code" event is emitted only
+    when the VM's frame equals CPython's rendering of that code.
+    """
+
+    def __init__(self, directory, name="fob", blank=False, offset=None, drift_ppm=None, events=None, views=(), **board):
+        self.directory = Path(directory)
+        self.name = name
+        self.events = events
+        self.views = list(views)
+        if blank:
+            erase(self.directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        clock = VirtualClock.load(str(self.directory / "clock.json"))
+        if drift_ppm is not None:
+            if clock.is_set:
+                clock.set(clock.now())  # the old rate up to now, the new one from now on
+            clock.drift_ppm = float(drift_ppm)
+        if offset is not None or not clock.is_set:
+            clock.skew(offset or 0)  # a new fob's RTC was set at the factory
+        self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, **board)
+        self.width, self.height = 128, self.vm.height
+        self.port = self.vm.port
+        self._state = None
+        self._display_on = False
+        self._last_code = None
+        self._stopped = threading.Event()
+
+    # -- life ---------------------------------------------------------------------------
+    async def run(self):
+        """Power the board on and serve until stop()."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        state, serial = token_state(self.vm.flash, self.vm.clock.now())
+        self._emit("ready", port=self.port, name=self.name, state=state, serial=serial, engine="micropython")
+        await loop.run_in_executor(None, self.vm.start)
+        try:
+            self._state_may_have_changed()
+            await loop.run_in_executor(None, self._stopped.wait)
+        finally:
+            await loop.run_in_executor(None, self.vm.stop)
+
+    def stop(self):
+        """End run(); safe to call from any thread."""
+        self._stopped.set()
+
+    def press(self):
+        """Press the button; safe to call from any thread."""
+        self.vm.press()
+
+    # -- observation (on the VM's supervisor thread) ----------------------------------------
+    def _emit(self, event, **fields):
+        if self.events is not None:
+            self.events.emit(event, **fields)
+
+    def _on_event(self, event):
+        kind = event["event"]
+        if kind == "power":
+            self._display_on = event["on"]
+            self._emit("display", on=self._display_on)
+            self._last_code = None
+            if not self._display_on:
+                self._post_frame(bytes(self.width * self.height // 8))
+        elif kind == "frame":
+            self._frame(bytes.fromhex(event["data"]))
+        elif kind in ("flash", "booted"):
+            self._state_may_have_changed()
+
+    def _frame(self, frame):
+        if self._display_on:
+            self._post_frame(frame)
+        now = self.vm.clock.now()
+        view = None if now is None else read_display(frame, self.vm.flash, now, self.width, self.height)
+        if view is not None and view[0] == "code":
+            if view[1] != self._last_code:
+                self._last_code = view[1]
+                self._emit("code", code=view[1], serial=view[4], time=int(now), seconds_left=view[2])
+        else:
+            self._last_code = None
+        self._state_may_have_changed()
+
+    def _post_frame(self, frame):
+        rows = screen.pixel_rows(frame, self.width, self.height)
+        for view in self.views:
+            view.post_frame(rows)
+            view.post_status(self.status_line())
+
+    def _state_may_have_changed(self):
+        state, serial = token_state(self.vm.flash, self.vm.clock.now())
+        if state != self._state:
+            self._state = state
+            self._emit("state", state=state, serial=serial)
+            for view in self.views:
+                view.post_status(self.status_line())
+
+    def status_line(self):
+        now = self.vm.clock.now()
+        shown = "clock not set" if now is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+        return "%s  ·  %s  ·  %s (MicroPython VM)  ·  %s" % (self.name, self.port, self._state, shown)
+
+
+def run_micropython_sim(args):
+    """`fob sim --engine micropython`, from fob sim's parsed arguments (host/fobhost/simcmd.py).
+
+    The board starts as its flash left it: blank (or --blank) it has no
+    firmware, and `fob flash --board sim --port PTY` installs it as onto
+    hardware.  --speed, --demo and --screenshot belong to the CPython engine.
+    """
+    import sys
+
+    from fobhost.errors import UsageError
+    from fobsim import frontends
+    from fobsim.events import EventLog
+    from fobsim.simulator import default_root
+    from fobsim.terminal import TerminalView
+
+    if args.speed != 1.0 or args.demo or args.screenshot:
+        raise UsageError("--speed, --demo and --screenshot need --engine cpython")
+    headless = args.headless or not os.environ.get("DISPLAY")
+    views = []
+    if headless:
+        if not args.json_events:
+            views.append(TerminalView(sys.stdout, ansi=sys.stdout.isatty()))
+        elif sys.stderr.isatty():
+            views.append(TerminalView(sys.stderr))
+    simulator = MicroPythonSimulator(
+        args.dir or default_root() / args.name,
+        name=args.name,
+        blank=args.blank,
+        offset=args.offset,
+        drift_ppm=args.drift_ppm,
+        events=EventLog(sys.stdout) if args.json_events else None,
+        views=views,
+        height=int(args.display.split("x")[1]),
+        display_timeout_ms=int(args.display_timeout * 1000),
+    )
+    say = sys.stderr if args.json_events else sys.stdout
+    print("virtual MicroPython board %r on serial port %s" % (args.name, simulator.port), file=say, flush=True)
+    if headless:
+        if not args.json_events:
+            print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
+        frontends.run_headless(simulator)
+    else:
+        from fobsim.window import FobWindow
+
+        window = FobWindow(simulator.width, simulator.height, simulator.press, scale=args.scale)
+        window.root.title("fobkit simulator (MicroPython VM) — %s" % args.name)
+        simulator.views.append(window)
+        frontends.run_window(simulator, window)

@@ -26,7 +26,8 @@
 // line.  In: {"cmd": "press"} (the button).  Out: {"event": "frame", "data": HEX}
 // (the display buffer), {"event": "power", "on": BOOL}, {"event": "clock",
 // "host": S, "fob": S} (the RTC was set), {"event": "booted"}, {"event":
-// "heap", "alloc": N, "free": N} (on request {"cmd": "heap"}).
+// "heap", "alloc": N, "free": N} (on request {"cmd": "heap"}), {"event": "flash"}
+// (the flash changed).
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -205,6 +206,7 @@ function writeThrough(FS) {
     FS[name] = (...args) => {
       const result = original.apply(FS, args);
       after(...args);
+      emit("flash");
       return result;
     };
   };
@@ -220,6 +222,7 @@ function writeThrough(FS) {
       const tmp = host + ".vmtmp";
       fs.writeFileSync(tmp, FS.readFile(vmPath));
       fs.renameSync(tmp, host);
+      emit("flash");
     }
   };
   wrap("rename", (from, to) => {
