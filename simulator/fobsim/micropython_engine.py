@@ -56,6 +56,7 @@ class VMBoard:
         os.set_blocking(self._master, False)  # the VM polls it while Python code runs synchronously
         self.port = os.ttyname(self._slave)
         self.boots = 0
+        self.last_boot = None
         self._process = None
         self._lock = threading.Lock()
         self._stopping = False
@@ -99,10 +100,16 @@ class VMBoard:
     def __exit__(self, *exc):
         self.stop()
 
-    def wait_booted(self, boots, timeout=30):
-        """Wait until the board has booted more than ``boots`` times in all."""
+    def wait_booted(self, boots, timeout=30, kind=None):
+        """Wait until the board has booted more than ``boots`` times in all, the last one of ``kind``.
+
+        Kinds: "power" (power-on, machine.reset()), "soft" and "soft-raw" (Ctrl-D)."""
+
+        def booted():
+            return self._stopping or (self.boots > boots and kind in (None, self.last_boot))
+
         with self._booted:
-            if not self._booted.wait_for(lambda: self.boots > boots or self._stopping, timeout):
+            if not self._booted.wait_for(booted, timeout):
                 raise TimeoutError("the virtual board did not boot within %s s" % timeout)
 
     def _command(self, boot):
@@ -144,6 +151,7 @@ class VMBoard:
         if kind == "booted":
             with self._booted:
                 self.boots += 1
+                self.last_boot = event["boot"]
                 self._booted.notify_all()
         elif kind == "clock":
             self.clock.set(event["fob"])
@@ -166,21 +174,32 @@ class VMBoard:
         except (OSError, ValueError):
             pass  # the VM is between boots: the press is lost, as during a board's reset
 
+    @property
+    def pid(self):
+        """The process id of the VM now running (it changes at every reset)."""
+        with self._lock:
+            return None if self._process is None else self._process.pid
+
     # -- the board's controls -------------------------------------------------------------
     def press(self):
         """Press the button."""
         self._send({"cmd": "press"})
 
     def heap(self, timeout=10):
-        """The VM's heap in use and free now, as {"alloc": bytes, "free": bytes}."""
+        """The VM's heap now: {"alloc": in use, "live": in use after a collection, "free": bytes}.
+
+        "free" is not a board's: this port grows its heap on demand."""
+        deadline = time.monotonic() + timeout
         with self._booted:
             self._replies.pop("heap", None)
-        self._send({"cmd": "heap"})
-        with self._booted:
-            if not self._booted.wait_for(lambda: "heap" in self._replies, timeout):
-                raise TimeoutError("the virtual board did not report its heap")
+            while "heap" not in self._replies:  # asked again each second: a reset loses the question
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the virtual board did not report its heap")
+                self._send({"cmd": "heap"})
+                self._booted.wait_for(lambda: "heap" in self._replies, min(1.0, remaining))
             event = self._replies.pop("heap")
-        return {"alloc": event["alloc"], "free": event["free"]}
+        return {key: event[key] for key in ("alloc", "live", "free")}
 
 
 def erase(directory):

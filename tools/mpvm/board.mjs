@@ -26,7 +26,8 @@
 // line.  In: {"cmd": "press"} (the button).  Out: {"event": "frame", "data": HEX}
 // (the display buffer), {"event": "power", "on": BOOL}, {"event": "clock",
 // "host": S, "fob": S} (the RTC was set), {"event": "booted"}, {"event":
-// "heap", "alloc": N, "free": N} (on request {"cmd": "heap"}), {"event": "flash"}
+// "heap", "alloc": N, "live": N, "free": N} (on request {"cmd": "heap"}: in use, then
+// in use after a collection), {"event": "flash"}
 // (the flash changed).
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import { createHash } from "node:crypto";
@@ -451,7 +452,9 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
   if (message.cmd === "press" && buttonWaiter) buttonWaiter();
   else if (message.cmd === "heap") {
     const gc = mp.pyimport("gc");
-    emit("heap", { alloc: gc.mem_alloc(), free: gc.mem_free() });
+    const before = gc.mem_alloc();
+    gc.collect();
+    emit("heap", { alloc: before, live: gc.mem_alloc(), free: gc.mem_free() });
   }
 });
 process.stdin.on("end", () => finish(0));
