@@ -6,38 +6,14 @@ import secrets
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from portal.harness import FAST_HASHER, Clock, build_app
 from portal.pages import CONFIRMATION, LOGIN_PASSWORD
 
-from fobauth import portal
-from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
 from fobauth.seedbox import SeedBox
 from fobauth.service import AuthService
-
-API_KEY = "portal-test-api-key-0123456789"
-# Cheap argon2 parameters keep user creation fast; the service defaults to argon2-cffi's own.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-class Clock:
-    """The service's clock, settable by tests: ``now`` is Unix seconds."""
-
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
-def build_app(service, clock):
-    """What `fob serve` serves: the JSON API, and the portal at "/"."""
-    return portal.mount(create_app(service, API_KEY), service, API_KEY, clock)
 
 
 @pytest.fixture
@@ -86,5 +62,12 @@ def bank(service, clock):
 @pytest.fixture
 def browser_client(service, clock):
     """An HTTP client over https (the session cookie is Secure), following no redirects."""
+    with TestClient(build_app(service, clock), base_url="https://testserver", follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def other_browser_client(service, clock):
+    """A second browser, with its own cookies."""
     with TestClient(build_app(service, clock), base_url="https://testserver", follow_redirects=False) as client:
         yield client

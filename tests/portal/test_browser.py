@@ -18,11 +18,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import expect, sync_playwright
-from portal.conftest import API_KEY, FAST_HASHER, Clock
+from portal.harness import FAST_HASHER, Clock, build_app
 from portal.pages import CONFIRMATION, LOGIN_PASSWORD
 
-from fobauth import portal
-from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.seedbox import SeedBox
 from fobauth.service import AuthService
@@ -139,7 +137,7 @@ def bank(tmp_path_factory):
         # The administrator shares the fob (rule 2) and confirms revocations with its codes.
         service.create_user("boss", "acme", "admin", LOGIN_PASSWORD, CONFIRMATION)
         service.register("boss", token.serial, token.code())
-        server = Server(portal.mount(create_app(service, API_KEY), service, API_KEY, clock))
+        server = Server(build_app(service, clock))
         yield service, token, server.url
         server.stop()
     finally:

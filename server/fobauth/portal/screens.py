@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.responses import RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -27,7 +27,7 @@ from fobauth.portal import i18n, security
 from fobauth.portal.accounts import Accounts
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
-from fobauth.settings import ADMIN_ROLES
+from fobauth.settings import ADMIN_ROLES, PREFIX
 
 HERE = Path(__file__).parent
 PENDING_SECONDS = 5 * 60  # between the password and the code (or the registration choice)
@@ -322,6 +322,8 @@ class Portal:
         return self.message(request, t("error.title"), text, error.status)
 
     async def http_error(self, request, error):
+        if request.url.path.startswith(PREFIX + "/"):  # an API caller mistyped a route: answer as the API does
+            return JSONResponse({"error": "not_found", "message": "Not Found"}, 404)
         t = self.t(request)
         texts = {403: "error.forbidden_page", 404: "error.not_found"}
         text = t(texts.get(error.status_code, "error.not_found"))
