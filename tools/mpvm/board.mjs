@@ -64,7 +64,13 @@ function parseArgs(argv) {
   return opts;
 }
 
-const opts = parseArgs(process.argv.slice(2));
+let opts;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(error.message.startsWith("usage:") ? error.message + "\n" : "usage: board.mjs: " + error.message + "\n");
+  process.exit(2);
+}
 
 // -- the bridge to the parent ------------------------------------------------------
 function emit(event, fields = {}) {

@@ -1,0 +1,82 @@
+"""Hostile and unlucky input to the virtual board: line noise, power loss, escaping paths, bad arguments."""
+
+import os
+import random
+import signal
+import subprocess
+
+from fakeboard import FakeBoard
+
+from fobcore.app import App
+from fobcore.token import Token
+from fobsim.micropython_engine import BOARD_SCRIPT, ROOT, VMBoard, read_display
+from oracles import pyotp_totp_at
+
+SEED = bytes(range(20))
+NOW = 1_800_000_000
+
+
+def test_line_noise_at_the_repl_leaves_a_working_board(board, open_line):
+    line = open_line(board.port)
+    noise = random.Random(6).randbytes(4096).replace(b"\x04", b"")  # Ctrl-D would just soft-reset
+    line.send(noise)
+    line.friendly()
+    line.send(b"print(6 * 7)\r")
+    assert b"42" in line.expect(b">>> ")
+
+
+def test_a_killed_vm_comes_back_as_after_power_loss(board, run_mpremote):
+    done = run_mpremote(board.port, "exec", "with open('kept.txt', 'w') as f:\n    f.write('before')")
+    assert done.returncode == 0, done.stderr
+    boots = board.boots
+    os.kill(board.pid, signal.SIGKILL)
+    board.wait_booted(boots, kind="power")
+    done = run_mpremote(board.port, "exec", "print(open('kept.txt').read())")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "before"
+
+
+def test_paths_cannot_leave_the_flash_directory(board, run_mpremote):
+    done = run_mpremote(board.port, "exec", "with open('/../../../escaped.txt', 'w') as f:\n    f.write('x')")
+    assert done.returncode == 0, done.stderr
+    flash = board.directory / "flash"
+    assert (flash / "escaped.txt").read_text() == "x"
+    assert not (board.directory.parent / "escaped.txt").exists() and not (ROOT / "escaped.txt").exists()
+
+
+def test_bad_arguments_get_a_usage_line():
+    done = subprocess.run(["node", str(BOARD_SCRIPT), "--flash"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: board.mjs") and len(done.stderr.splitlines()) == 1
+
+
+def test_garbage_on_the_bridge_is_ignored(tmp_path, run_mpremote):
+    with VMBoard(tmp_path / "token") as vm:
+        vm._process.stdin.write('not json\n{"cmd": "no such command"}\n[1, 2]\n')
+        vm._process.stdin.flush()
+        done = run_mpremote(vm.port, "exec", "print('still here')")
+        assert done.stdout.strip() == "still here"
+
+
+def _provisioned_flash(tmp_path):
+    board = FakeBoard(tmp_path / "flash" / "data", unix_time=NOW)
+    Token(board).provision(SEED, "sha1", 6, 60, "12345678", NOW + 86400)
+    return tmp_path / "flash"
+
+
+def test_a_frame_is_read_as_the_view_cpython_draws(tmp_path):
+    flash = _provisioned_flash(tmp_path)
+    drawn = FakeBoard(flash / "data", unix_time=NOW)
+    App(drawn).press()
+    view = read_display(drawn.frames[-1], flash, NOW + 0.4)
+    assert view[0] == "code" and view[1] == pyotp_totp_at(SEED, NOW) and view[4] == "12345678"
+
+
+def test_a_frame_cpython_would_not_draw_is_not_read(tmp_path):
+    flash = _provisioned_flash(tmp_path)
+    drawn = FakeBoard(flash / "data", unix_time=NOW)
+    App(drawn).press()
+    damaged = bytearray(drawn.frames[-1])
+    damaged[100] ^= 0x10  # one pixel off
+    assert read_display(bytes(damaged), flash, NOW) is None
+    assert read_display(drawn.frames[-1], flash, NOW + 3600) is None  # not the code of that time
