@@ -56,10 +56,10 @@ def test_every_board_has_a_plan(capsys):
         assert "reset the board" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("board", ["nope", "../firmware", "sim"])
+@pytest.mark.parametrize("board", ["nope", "../firmware", "SIM"])
 def test_unknown_board(board, capsys):
     assert main(["flash", "--board", board, "--port", "/dev/ttyACM0", "--dry-run"]) == 2
-    assert "known: esp32c3-ssd1306, rp2-pico-ssd1306" in capsys.readouterr().err
+    assert "known: esp32c3-ssd1306, rp2-pico-ssd1306, sim" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
