@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from portal.pages import CONFIRMATION, login, submit
 
 from fobauth import runtime
+from fobauth.portal import i18n
 from fobauth.ratelimit import Rate
 
 
@@ -256,3 +257,37 @@ def test_fob_serve_builds_the_api_with_the_portal_at_the_root(service):
         assert "ログインID" in client.get("/login").text
         assert client.get("/static/portal.css").status_code == 200
         assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "fobauth"
+
+
+def test_both_languages_have_every_text_and_the_banks_japanese_labels():
+    assert set(i18n.TEXTS["ja"]) == set(i18n.TEXTS["en"])
+    japanese = set(i18n.TEXTS["ja"].values())
+    for label in (
+        "ワンタイムパスワード利用開始登録（ハードウェアトークン）",
+        "シリアル番号",
+        "認証確認",
+        "トークン利用開始登録の省略",
+        "利用者管理",
+        "ワンタイムパスワードの利用停止解除",
+        "確認用パスワード",
+        "停止解除",
+        "トークンの失効",
+        "失効",
+    ):
+        assert label in japanese
+
+
+def test_english_registration_screen(browser_client, bank):
+    bank.user("taro")
+    browser_client.get("/login?lang=en")
+    login(browser_client, "taro")
+    page = browser_client.get("/register")
+    for label in (
+        "Start using a one-time password (hardware token)",
+        "Serial number",
+        "Confirm",
+        "Skip token registration",
+    ):
+        assert label in page.text
+    answer = submit(browser_client, "/register", {"action": "register", "serial": "1", "code": "1"})
+    assert "The serial number is 8 to 12 digits." in answer.text.split('id="serial-error"')[1]
