@@ -19,6 +19,7 @@ from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, updat
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fobauth import entry, errors, passwords, pskcimport
+from fobauth.hotpath import HotPath
 from fobauth.schema import ID_LENGTH, audit_events, tokens, users
 from fobauth.settings import ADMIN_ROLES, ROLES
 from fobcore.otp import Otp
@@ -143,6 +144,7 @@ class AuthService:
         self._seedbox = seedbox
         self._clock = clock
         self._hasher = hasher or passwords.default_hasher()
+        self._hot = HotPath(engine, _USER_WITH_TOKEN, _CONSUME, _RESET_FAILURES)
 
     def _now(self):
         return int(self._clock())
@@ -319,6 +321,28 @@ class AuthService:
                 found.append(low + offset)
         return found
 
+    def _steps(self, token, codes, now_step, resync=False):
+        """The steps at which ``token`` shows the last of ``codes`` (normalised), earliest first: around its
+        learnt position, or around the current step in the wide window when resynchronising."""
+        if resync:
+            centre, radius = now_step, self.policy.resync_window
+        else:
+            centre, radius = now_step + token.drift, self.policy.window
+        return [step + len(codes) - 1 for step in self._matching_steps(token, codes, centre, radius)]
+
+    def _fresh_step(self, user, code, now):
+        """(step, drift) when ``code`` is right and fresh for the user's token and nothing else stands in
+        the way (no suspension, no expiry); otherwise None, and the general path decides."""
+        if user.token_id is None or user.suspended or now >= user.expires_at:
+            return None
+        try:
+            codes = [entry.code(code, user.digits)]
+        except errors.BadCode:
+            return None
+        now_step = now // user.period
+        fresh = [step for step in self._steps(user, codes, now_step) if step > user.last_step]
+        return (fresh[0], fresh[0] - now_step) if fresh else None
+
     def _count_failure(self, conn, now, user, serial, event, actor):
         """One more consecutive wrong code, atomically; the code that reaches the limit suspends."""
         counted = conn.execute(_COUNT_FAILURE, {"user_pk": user.id, "max_failures": self.policy.max_failures}).first()
@@ -348,11 +372,7 @@ class AuthService:
         except errors.BadCode as error:
             return refuse(error)
         now_step = now // token.period
-        if resync:
-            centre, radius = now_step, self.policy.resync_window
-        else:
-            centre, radius = now_step + token.drift, self.policy.window
-        steps = [step + len(codes) - 1 for step in self._matching_steps(token, codes, centre, radius)]
+        steps = self._steps(token, codes, now_step, resync)
         if not steps:
             return self._count_failure(conn, now, user, token.serial, event, actor)
         fresh = [step for step in steps if step > token.last_step]
@@ -387,7 +407,11 @@ class AuthService:
         return self._accept(conn, now, user, user, codes, event, resync=resync)
 
     def verify(self, user_id, code):
-        """Accept the user's current one-time password, once (rules 3, 4, 7, 8)."""
+        """Accept the user's current one-time password, once (rules 3, 4, 7, 8).  The common case, a right
+        and fresh code, takes fobauth.hotpath; the general path decides and audits everything else."""
+        now = self._now()
+        if self._hot.accept(user_id, lambda user: self._fresh_step(user, code, now), now):
+            return
         self._run(lambda conn, now: self._use_token(conn, now, user_id, [code], "verify"))
 
     def resync(self, user_id, first_code, second_code):
