@@ -29,13 +29,13 @@ class App:
     def view(self):
         """What the display should show now, as a comparable tuple."""
         token = self.token
-        state = token.state
-        if state == ACTIVE or state == SEALED:
-            try:
-                code, left, period = token.code_now()
-                return ("code", code, left, period, token.serial)
-            except TokenError:  # the clock moved between the two reads
-                state = token.state
+        try:
+            code, left, period = token.code_now()
+            return ("code", code, left, period, token.serial)
+        except TokenError:
+            state = token.state
+        if state == ACTIVE or state == SEALED:  # the clock failed one read and recovered: no code this time
+            state = CLOCK
         if state == CORRUPT:
             return (state, "SEED RECORD")
         return (state, token.serial)

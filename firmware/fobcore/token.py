@@ -92,11 +92,15 @@ class Token:
 
     @property
     def state(self):
+        return self._state_at(self.clock())
+
+    def _state_at(self, now):
+        """The state at ``now`` (a clock() reading): callers read the clock once, so a code never
+        comes from a second reading that the first did not vouch for."""
         if self.problem is not None:
             return CORRUPT
         if self.record is None or not self.record.seed:
             return BLANK
-        now = self.clock()
         if now is None:
             return CLOCK
         if now >= self.record.expiry:
@@ -161,17 +165,18 @@ class Token:
 
     def check(self):
         """The code for the current step; only while ACTIVE (before sealing)."""
-        state = self.state
+        now = self.clock()
+        state = self._state_at(now)
         if state != ACTIVE:
             raise TokenError(_REFUSALS[state], "no code: the token is %s" % state)
-        return self._code(self.clock())
+        return self._code(now)
 
     def code_now(self):
         """(code, seconds left in the step, period) for the display: ACTIVE or SEALED only."""
-        state = self.state
+        now = self.clock()
+        state = self._state_at(now)
         if state != ACTIVE and state != SEALED:
             raise TokenError(_REFUSALS[state], "no code: the token is %s" % state)
-        now = self.clock()
         period = self.record.period
         return self._code(now), otp.seconds_left(now, period), period
 

@@ -192,3 +192,34 @@ def test_expiry_while_shown_replaces_the_code(tmp_path):
     app.tick()
     assert app.shown == ("EXPIRED", "20260042") and board.display_on
     assert board.frames[-1] == expected_frame(board, render.draw_message, "EXPIRED", "20260042")
+
+
+class GlitchingClockBoard(FakeBoard):
+    """A board whose RTC read fails once (an I2C error: time() is None) at the ``fail_at``-th read."""
+
+    def __init__(self, storage, unix_time, fail_at):
+        super().__init__(storage, unix_time)
+        self.reads = 0
+        self.fail_at = fail_at
+
+    def time(self):
+        self.reads += 1
+        return None if self.reads == self.fail_at else super().time()
+
+
+@pytest.mark.parametrize("fail_at", range(1, 6))
+def test_one_failed_clock_read_never_crashes_the_display_or_shows_a_wrong_code(tmp_path, fail_at):
+    App(FakeBoard(tmp_path, NOW)).token.provision(SEED, "sha1", 6, 60, "20260042", NOW + YEAR)
+    board = GlitchingClockBoard(tmp_path, NOW, fail_at)
+    app = App(board)
+    app.press()
+    shown = [app.shown]
+    for _ in range(6):
+        board.advance(0.5)
+        app.tick()
+        shown.append(app.shown)
+    assert ("CLOCK", "20260042") in shown  # the failed read was noticed, not papered over
+    code = pyotp_totp_at(SEED, NOW)
+    for view in shown:
+        assert view == ("CLOCK", "20260042") or view[:2] == ("code", code) and 47 <= view[2] <= 50
+    assert shown[-1][:2] == ("code", code)
