@@ -42,6 +42,7 @@ const EXIT_HARD = 66;
 const RAW_BANNER = "raw REPL; CTRL-B to exit\r\n";
 const FRIENDLY_MARK = 'Type "help()" for more information.';
 const RAW_PASTE_REQUEST = [0x05, 0x41, 0x01];
+const MAX_PENDING = 64 * 1024; // bytes received and not yet read; more are dropped, as by a full USB buffer
 const HIDDEN = new Set(["/dev", "/proc", "/tmp", "/home"]); // the VM's own, not the board's flash
 
 function parseArgs(argv) {
@@ -68,7 +69,8 @@ let opts;
 try {
   opts = parseArgs(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(error.message.startsWith("usage:") ? error.message + "\n" : "usage: board.mjs: " + error.message + "\n");
+  const usage = error.message.startsWith("usage:") ? error.message : "usage: board.mjs: " + error.message;
+  process.stderr.write(usage + "\n");
   process.exit(2);
 }
 
@@ -79,18 +81,15 @@ function emit(event, fields = {}) {
 
 // -- the serial line ----------------------------------------------------------------
 const serialFd = opts.serialFd;
-let dropOutput = false; // nobody reads the port and its buffer is full: drop, as USB CDC does
 
 function writeSerial(bytes) {
   let view = Buffer.from(bytes);
   while (view.length) {
     try {
       view = view.subarray(fs.writeSync(serialFd, view));
-      dropOutput = false;
     } catch (error) {
       if (error.code !== "EAGAIN") throw error;
-      if (!dropOutput) dropOutput = true;
-      return;
+      return; // nobody reads the port and its buffer is full: drop, as USB CDC does
     }
   }
 }
@@ -120,9 +119,9 @@ function vmOut(byte) {
 // number; a board prints "[Errno 2] ENOENT", which is what mpremote understands.
 const WASI_ERRNO = {
   63: [1, "EPERM"], 44: [2, "ENOENT"], 29: [5, "EIO"], 8: [9, "EBADF"], 6: [11, "EAGAIN"], 48: [12, "ENOMEM"],
-  2: [13, "EACCES"], 20: [17, "EEXIST"], 43: [19, "ENODEV"], 54: [20, "ENOTDIR"], 31: [21, "EISDIR"],
-  28: [22, "EINVAL"], 51: [28, "ENOSPC"], 69: [30, "EROFS"], 55: [39, "ENOTEMPTY"],
-};
+  20: [17, "EEXIST"], 43: [19, "ENODEV"], 54: [20, "ENOTDIR"], 31: [21, "EISDIR"], 28: [22, "EINVAL"],
+  51: [28, "ENOSPC"], 69: [30, "EROFS"], 55: [39, "ENOTEMPTY"],
+}; // (WASI's EACCES, 2, is left alone: 2 is also the ENOENT that MicroPython raises itself)
 
 function boardErrno(text) {
   return text.replace(/OSError: (\d+)(?=\r?\n)/g, (whole, number) => {
@@ -287,7 +286,7 @@ for (const name of ["stat", "lstat"]) {
 
 let serialWaiter = null; // the app's callback for "bytes arrived"
 let buttonWaiter = null;
-let appRunning = false;
+let interruptMain = null; // while main.py runs: stops it as Ctrl-C does
 
 mp.registerJsModule("vmboard", {
   serial_take: () => {
@@ -336,10 +335,12 @@ function runSync(source) {
   }
 }
 
-// asyncio.run cannot block in this port (its event loop is JavaScript's), so
-// main.py runs as a top-level coroutine in which asyncio.run(...) is awaited.
 // As a board's pyexec does, Ctrl-C is the interrupt character while a script runs.
 const SCRIPT_PRELUDE = "import micropython\nmicropython.kbd_intr(3)\ndel micropython\n";
+
+// asyncio.run cannot block in this port (its event loop is JavaScript's), so
+// main.py runs as a top-level coroutine in which asyncio.run(...) is awaited;
+// Ctrl-C cancels the task it started and raises KeyboardInterrupt in its place.
 const MAIN_PRELUDE = `
 import asyncio
 _vm_main = {"task": None, "interrupted": False}
@@ -362,8 +363,7 @@ asyncio.run = _vm_asyncio_run
 
 async function runMain(source) {
   runSync(SCRIPT_PRELUDE + MAIN_PRELUDE);
-  const interrupt = mp.globals.get("_vm_interrupt");
-  appRunning = { interrupt };
+  interruptMain = mp.globals.get("_vm_interrupt");
   try {
     busy = true; // until its first await, main.py runs synchronously
     const done = mp.runPythonAsync(source.replace(/\basyncio\.run\(/g, "await asyncio.run("));
@@ -374,9 +374,8 @@ async function runMain(source) {
     busy = false;
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
   } finally {
-    appRunning = false;
-    mp.runPython("del _vm_main, _vm_asyncio_run, _vm_interrupt");
-    flushOut();
+    interruptMain = null;
+    runSync("for _vm in ('_vm_main', '_vm_asyncio_run', '_vm_interrupt'):\n    globals().pop(_vm, None)\ndel _vm");
   }
 }
 
@@ -436,10 +435,10 @@ function feedRepl() {
 
 function received(bytes) {
   for (const byte of bytes) {
-    if (appRunning && byte === interruptChar()) appRunning.interrupt();
-    else pending.push(byte);
+    if (interruptMain && byte === interruptChar()) interruptMain();
+    else if (pending.length < MAX_PENDING) pending.push(byte);
   }
-  if (appRunning) {
+  if (interruptMain) {
     if (pending.length && serialWaiter) serialWaiter();
   } else feedRepl();
 }
