@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from portal.harness import FAST_HASHER, Clock, build_app
 from portal.pages import CONFIRMATION, LOGIN_PASSWORD
 
+from fobauth import errors
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
 from fobauth.seedbox import SeedBox
@@ -52,6 +53,14 @@ class Bank:
             self.service.register(user_id, serial, self.code(serial))
             self.clock.advance(60)  # the next code is a fresh one
         return user_id
+
+    def suspend(self, user_id, serial):
+        """Five wrong codes: the user's token use is suspended."""
+        wrong = "%06d" % ((int(self.code(serial)) + 500_000) % 1_000_000)
+        for _ in range(5):
+            with pytest.raises((errors.InvalidCode, errors.Suspended)):
+                self.service.verify(user_id, wrong)
+        assert self.service.status(user_id).suspended
 
 
 @pytest.fixture

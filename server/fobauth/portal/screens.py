@@ -102,21 +102,29 @@ class Portal:
         waits = [self.per_source.acquire(source), self.per_user.acquire(user_id)]
         return any(waits)
 
+    async def signed_in_status(self, request):
+        """The signed-in user's status; None (and the session ended) when the user no longer exists."""
+        try:
+            return await call(self.service.status, request.session["user"])
+        except errors.UnknownUser:
+            request.session.clear()
+            return None
+
     async def admin(self, request):
         """The signed-in master or administrator's status, or a 403."""
         if request.session.get("stage") != "in":
             raise HTTPException(403)
-        status = await call(self.service.status, request.session["user"])
-        if status.role not in ADMIN_ROLES or status.suspended:
+        status = await self.signed_in_status(request)
+        if status is None or status.role not in ADMIN_ROLES or status.suspended:
             raise HTTPException(403)
         return status
 
     # -- login ----------------------------------------------------------------------
 
     async def top(self, request):
-        if request.session.get("stage") != "in":
+        status = await self.signed_in_status(request) if request.session.get("stage") == "in" else None
+        if status is None:
             return self.go("/login")
-        status = await call(self.service.status, request.session["user"])
         minutes = None
         if status.cooldown_until:
             minutes = max(1, math.ceil((status.cooldown_until - self.clock()) / 60))
@@ -131,7 +139,7 @@ class Portal:
         form = await security.read_form(request)
         t = self.t(request)
         problems = {}
-        user_id = _field(form, "user_id", ID_LENGTH, problems, t)
+        user_id = _field(form, "user_id", ID_LENGTH, problems, t).strip()
         password = _field(form, "password", MAX_PASSWORD, problems, t)
         values = {"user_id": user_id if len(user_id) <= ID_LENGTH else ""}
         if problems:
@@ -337,9 +345,10 @@ class Portal:
 
 
 def _field(form, name, limit, problems, t):
-    """The stripped text of a required field; a missing, blank or over-long one is noted in ``problems``."""
-    value = form.get(name, "").strip()
-    if not value:
+    """A required field as typed (passwords may have spaces; entry.py folds serials and codes); a missing,
+    blank or over-long one is noted in ``problems``."""
+    value = form.get(name, "")
+    if not value.strip():
         problems[name] = t("field.required")
     elif len(value) > limit:
         problems[name] = t("field.too_long")
