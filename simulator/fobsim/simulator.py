@@ -70,8 +70,8 @@ class Simulator:
         self.events = events
         self.views = list(views)
         self.screenshot = screenshot
-        if blank and self.directory.exists():
-            shutil.rmtree(self.directory)
+        if blank:
+            self._erase()
         (self.directory / "flash").mkdir(parents=True, exist_ok=True)
         self._clock_path = str(self.directory / "clock.json")
         clock = VirtualClock.load(self._clock_path, speed=speed)
@@ -100,6 +100,13 @@ class Simulator:
         self._last_code = None
         self._loop = None
         self._task = None
+
+    def _erase(self):
+        """Forget the token (its flash and its clock), leaving anything else in its directory alone."""
+        flash = self.directory / "flash"
+        if flash.exists():
+            shutil.rmtree(flash)
+        (self.directory / "clock.json").unlink(missing_ok=True)
 
     # -- life ---------------------------------------------------------------------
     def provision_demo(self):
