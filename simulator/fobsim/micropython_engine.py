@@ -203,8 +203,9 @@ class VMBoard:
 
 
 def erase(directory):
-    """Forget a virtual board: its flash and its clock."""
-    shutil.rmtree(directory, ignore_errors=True)
+    """Forget a virtual board (its flash and its clock), leaving anything else in ``directory`` alone."""
+    shutil.rmtree(Path(directory) / "flash", ignore_errors=True)
+    (Path(directory) / "clock.json").unlink(missing_ok=True)
 
 
 class _FlashMirror(Board):

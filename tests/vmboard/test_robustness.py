@@ -9,7 +9,7 @@ from fakeboard import FakeBoard
 
 from fobcore.app import App
 from fobcore.token import Token
-from fobsim.micropython_engine import BOARD_SCRIPT, ROOT, VMBoard, read_display
+from fobsim.micropython_engine import BOARD_SCRIPT, ROOT, MicroPythonSimulator, VMBoard, read_display
 from oracles import pyotp_totp_at
 
 SEED = bytes(range(20))
@@ -80,3 +80,17 @@ def test_a_frame_cpython_would_not_draw_is_not_read(tmp_path):
     damaged[100] ^= 0x10  # one pixel off
     assert read_display(bytes(damaged), flash, NOW) is None
     assert read_display(drawn.frames[-1], flash, NOW + 3600) is None  # not the code of that time
+
+
+def test_blank_forgets_flash_and_clock_only(tmp_path):
+    directory = tmp_path / "token"
+    (directory / "flash").mkdir(parents=True)
+    (directory / "flash" / "main.py").write_text("print('old firmware')\n")
+    (directory / "clock.json").write_text("{}")
+    (directory / "notes.txt").write_text("mine")
+    simulator = MicroPythonSimulator(directory, blank=True)
+    try:
+        assert not (directory / "flash" / "main.py").exists() and not (directory / "clock.json").exists()
+        assert (directory / "notes.txt").read_text() == "mine"
+    finally:
+        simulator.vm.stop()
