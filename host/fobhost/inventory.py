@@ -86,7 +86,6 @@ class Inventory:
         self.path = Path(path) if path else default_path()
         self.key_path = key_path_for(self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._aead = AESGCM(self._load_key())
         try:
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's journals copy this mode
             self._db = sqlite3.connect(self.path, isolation_level=None)
@@ -98,6 +97,11 @@ class Inventory:
                 raise InventoryError("%s: inventory schema %d is not supported" % (self.path, version))
         except (sqlite3.DatabaseError, OSError) as error:
             raise InventoryError("%s: not a usable inventory (%s)" % (self.path, error)) from None
+        try:
+            self._aead = AESGCM(self._load_key())
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self):
         self._db.close()
@@ -109,6 +113,14 @@ class Inventory:
         self.close()
 
     def _load_key(self):
+        """The key file's key, made on first use; never a new key for seeds sealed under a lost one."""
+        if not self.key_path.exists():
+            sealed = self._db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+            if sealed:
+                raise InventoryError(
+                    "%s: key file %s is missing: the %d seed(s) in this inventory cannot be decrypted without it;"
+                    " restore it from a backup" % (self.path, self.key_path, sealed)
+                )
         try:
             fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

@@ -67,6 +67,27 @@ def test_unsafe_or_damaged_key_files_are_refused(inventory_path, damage, message
         Inventory(inventory_path)
 
 
+def test_a_lost_key_file_is_not_silently_replaced(inventory_path):
+    """A new key would leave the recorded seeds unreadable and mix two keys in one inventory."""
+    with Inventory(inventory_path) as inventory:
+        record(inventory, "1000000016")
+    key_path = inventory_module.key_path_for(inventory_path)
+    key_path.unlink()
+    stored = inventory_path.read_bytes()
+    with pytest.raises(InventoryError, match="key file .* is missing: the 1 seed"):
+        Inventory(inventory_path)
+    assert not key_path.exists() and inventory_path.read_bytes() == stored
+
+
+def test_a_key_file_is_created_for_an_inventory_without_seeds(inventory_path):
+    Inventory(inventory_path).close()
+    key_path = inventory_module.key_path_for(inventory_path)
+    key_path.unlink()
+    with Inventory(inventory_path) as inventory:
+        record(inventory, "1000000016")
+        assert inventory.seed("1000000016") == SEED
+
+
 def test_a_file_that_is_not_an_inventory_is_refused(inventory_path):
     inventory_path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(InventoryError, match="not a usable inventory"):
