@@ -75,7 +75,10 @@ def csv_text(tokens):
 
 def read_password(path):
     """The first line of ``path``, without its line end."""
-    text = _read(path).decode("utf-8", "strict").split("\n", 1)[0].rstrip("\r")
+    try:
+        text = _read(path).decode("utf-8", "strict").split("\n", 1)[0].rstrip("\r")
+    except UnicodeDecodeError:  # its message would quote a byte of the password
+        raise ExportError("%s: the password file is not UTF-8 text" % path) from None
     if not text:
         raise ExportError("%s: the password file is empty" % path)
     return text

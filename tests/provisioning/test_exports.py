@@ -129,6 +129,7 @@ def test_csv(filled, tmp_path):
         (["--plaintext", "99999999"], "not in the inventory: 99999999"),
         (["--password-file", "missing"], "missing: No such file or directory"),
         (["--password-file", "empty"], "the password file is empty"),
+        (["--password-file", "latin1"], "latin1: the password file is not UTF-8 text"),
         (["--psk-file", "short.key"], "must be 16, 24 or 32 bytes (it has 8)"),
         (["--psk-file", "nothex.key"], "must hold the AES key in hex"),
     ],
@@ -136,6 +137,7 @@ def test_csv(filled, tmp_path):
 def test_bad_export_requests_write_nothing(filled, tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty").write_text("\n")
+    (tmp_path / "latin1").write_bytes("pässwörd\n".encode("latin-1"))
     (tmp_path / "short.key").write_text("00" * 8)
     (tmp_path / "nothex.key").write_text("zz" * 32)
     assert export(filled, "-o", "out.pskc", *argv) == 2
