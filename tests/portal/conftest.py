@@ -23,8 +23,14 @@ def clock():
 
 
 @pytest.fixture
-def service(tmp_path, clock):
-    engine = make_engine("sqlite:///%s" % (tmp_path / "fobauth.db"))
+def database_url(tmp_path):
+    """A SQLite file; test_postgresql.py overrides this with a database on a real PostgreSQL server."""
+    return "sqlite:///%s" % (tmp_path / "fobauth.db")
+
+
+@pytest.fixture
+def service(database_url, clock):
+    engine = make_engine(database_url)
     upgrade(engine)
     yield AuthService(engine, SeedBox(secrets.token_bytes(32)), clock=clock, hasher=FAST_HASHER)
     engine.dispose()

@@ -7,10 +7,12 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 from portal.pages import CONFIRMATION, login, submit
+from sqlalchemy import select
 
 from fobauth import runtime
 from fobauth.portal import i18n
 from fobauth.ratelimit import Rate
+from fobauth.schema import audit_events
 
 
 def test_login_page_is_japanese_by_default_and_uncacheable(browser_client):
@@ -289,3 +291,21 @@ def test_english_registration_screen(browser_client, bank):
         assert label in page.text
     answer = submit(browser_client, "/register", {"action": "register", "serial": "1", "code": "1"})
     assert "The serial number is 8 to 12 digits." in answer.text.split('id="serial-error"')[1]
+
+
+def test_login_attempts_are_audited_without_unknown_ids(browser_client, bank):
+    bank.user("taro")
+    login(browser_client, "taro", "wrong")
+    login(browser_client, "taro")
+    login(browser_client, "my password typed as the id", "x")
+    with bank.service.engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_events.c.event, audit_events.c.result, audit_events.c.subject)
+            .where(audit_events.c.event == "portal_login")
+            .order_by(audit_events.c.id)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("portal_login", "bad_password", "taro"),
+        ("portal_login", "ok", "taro"),
+        ("portal_login", "bad_password", None),
+    ]

@@ -1,0 +1,44 @@
+"""The portal's flows on a real PostgreSQL server (started by the test, as tests/server does): the
+same tests as on SQLite, collected here with ``database_url`` pointing at PostgreSQL."""
+
+import os
+import secrets
+
+import pytest
+from portal.test_screens import (  # noqa: F401 - collected again, on PostgreSQL
+    test_a_suspended_user_is_told_to_contact_an_administrator,
+    test_an_administrator_sees_and_acts_on_their_own_customer_only,
+    test_login_attempts_are_audited_without_unknown_ids,
+    test_registration_with_a_full_width_serial_then_login_with_the_code,
+    test_revoked_user_waits_out_the_cool_down_then_registers_again,
+    test_unlock_and_revoke_by_an_administrator,
+)
+from sqlalchemy import text
+
+from fobauth import pgcluster
+from fobauth.database import make_engine
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A throwaway PostgreSQL cluster; skipped loudly where PostgreSQL is missing, failed when $CI is set."""
+    try:
+        with pgcluster.throwaway_cluster() as url:
+            yield url
+    except pgcluster.PostgresUnavailable as error:
+        message = "PostgreSQL tests cannot run: %s" % error
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def database_url(postgres_server):
+    name = "portal_" + secrets.token_hex(6)
+    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE %s" % name))
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE %s WITH (FORCE)" % name))
+    admin.dispose()
