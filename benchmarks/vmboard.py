@@ -5,6 +5,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from fobsim.micropython_engine import VMBoard
 FOB = str(Path(sys.executable).with_name("fob"))
 RUNS = 3
 IDLE_SECONDS = 3.0
+DISPLAY_TIMEOUT_MS = 5000  # shorter than a fob's, to measure the display-off idle soon
 
 
 def _timed(*args):
@@ -43,9 +45,15 @@ def _settle(board, boots):
 
 
 def main():
+    display_off = threading.Event()
+
+    def watch(event):
+        if event["event"] == "power":
+            (display_off.clear if event["on"] else display_off.set)()
+
     with tempfile.TemporaryDirectory() as directory:
         inventory = Path(directory) / "inventory.sqlite3"
-        with VMBoard(Path(directory) / "token") as board:
+        with VMBoard(Path(directory) / "token", on_event=watch, display_timeout_ms=DISPLAY_TIMEOUT_MS) as board:
             flash = []
             for _ in range(RUNS):
                 boots = board.boots
@@ -62,6 +70,9 @@ def main():
             time.sleep(0.5)  # the code is drawn
             showing = board.heap()
             cpu_on = _idle_cpu_percent(board)
+            if not display_off.wait(timeout=2 * DISPLAY_TIMEOUT_MS / 1000 + IDLE_SECONDS):
+                raise RuntimeError("the VM board's display did not turn off")
+            cpu_off = _idle_cpu_percent(board)
     print("fob flash --board sim (VM board): median %.2f s of %s" % (statistics.median(flash), _list(flash)))
     print("fob provision (VM board): median %.2f s of %s" % (statistics.median(provision), _list(provision)))
     for label, heap in (("blank, idle", idle_blank), ("sealed, idle", sealed), ("showing a code", showing)):
@@ -70,6 +81,7 @@ def main():
             % (label, heap["alloc"], heap["live"])
         )
     print("VM board CPU while showing a code: %.1f%% of one core" % cpu_on)
+    print("VM board CPU with the display off: %.1f%% of one core" % cpu_off)
 
 
 def _list(seconds):
