@@ -28,7 +28,7 @@ from fobsim.clock import VirtualClock
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARD_SCRIPT = ROOT / "tools" / "mpvm" / "board.mjs"
-HEAPSIZE = 256 * 1024  # a small board's heap (an RP2040 has about 190 KiB free)
+HEAPSIZE = 256 * 1024  # the VM's first heap; this port grows it on demand, so a board's limit is not enforced
 
 # Exit statuses of board.mjs, and the boot each asks for.
 _NEXT_BOOT = {64: "soft", 65: "soft-raw", 66: "power"}
@@ -57,6 +57,7 @@ class VMBoard:
         self.port = os.ttyname(self._slave)
         self.boots = 0
         self.last_boot = None
+        self.failure = None  # why the board cannot run, once it cannot
         self._process = None
         self._lock = threading.Lock()
         self._stopping = False
@@ -74,8 +75,8 @@ class VMBoard:
 
     def stop(self):
         """Power off: end the VM, close the port."""
-        self._stopping = True
         with self._lock:
+            self._stopping = True
             process = self._process
         if process is not None:
             try:
@@ -106,11 +107,13 @@ class VMBoard:
         Kinds: "power" (power-on, machine.reset()), "soft" and "soft-raw" (Ctrl-D)."""
 
         def booted():
-            return self._stopping or (self.boots > boots and kind in (None, self.last_boot))
+            return self._stopping or self.failure or (self.boots > boots and kind in (None, self.last_boot))
 
         with self._booted:
             if not self._booted.wait_for(booted, timeout):
                 raise TimeoutError("the virtual board did not boot within %s s" % timeout)
+            if self.failure:
+                raise RuntimeError(self.failure)
 
     def _command(self, boot):
         now = self.clock.now()
@@ -123,21 +126,30 @@ class VMBoard:
 
     def _supervise(self):
         boot = "power"
-        while not self._stopping:
-            process = subprocess.Popen(
-                self._command(boot),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                pass_fds=(self._master,),
-                cwd=ROOT,
-                text=True,
-                bufsize=1,
-            )
+        while True:
+            boots = self.boots
             with self._lock:
-                self._process = process
+                if self._stopping:
+                    break
+                try:
+                    self._process = process = subprocess.Popen(
+                        self._command(boot),
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        pass_fds=(self._master,),
+                        cwd=ROOT,
+                        text=True,
+                        bufsize=1,
+                    )
+                except OSError as e:
+                    self.failure = "cannot start the MicroPython VM (node): %s" % e
+                    break
             for line in process.stdout:
                 self._dispatch(line)
             status = process.wait()
+            if self.boots == boots and not self._stopping:  # it never booted: restarting would loop
+                self.failure = "the MicroPython VM exited with status %s before booting" % status
+                break
             boot = _NEXT_BOOT.get(status, "power")  # a crashed VM: the board restarts as at power-on
         with self._booted:
             self._booted.notify_all()

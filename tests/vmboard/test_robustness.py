@@ -5,6 +5,7 @@ import random
 import signal
 import subprocess
 
+import pytest
 from fakeboard import FakeBoard
 
 from fobcore.app import App
@@ -94,3 +95,13 @@ def test_blank_forgets_flash_and_clock_only(tmp_path):
         assert (directory / "notes.txt").read_text() == "mine"
     finally:
         simulator.vm.stop()
+
+
+def test_a_vm_that_cannot_boot_is_reported_not_restarted_for_ever(tmp_path, monkeypatch):
+    monkeypatch.setattr("fobsim.micropython_engine.BOARD_SCRIPT", tmp_path / "missing.mjs")
+    vm = VMBoard(tmp_path / "token")
+    try:
+        with pytest.raises(RuntimeError, match="exited with status 1 before booting"):
+            vm.start()
+    finally:
+        vm.stop()
