@@ -465,11 +465,11 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
 process.stdin.on("end", () => finish(0));
 
 // -- boot, as a board does it ------------------------------------------------------------
+emit("booted", { boot: opts.boot });
 if (exists("/boot.py")) {
   runSync(SCRIPT_PRELUDE);
   runSync(FS.readFile("/boot.py", { encoding: "utf8" }));
 }
-emit("booted", { boot: opts.boot });
 if (opts.boot !== "soft-raw" && exists("/main.py")) await runMain(FS.readFile("/main.py", { encoding: "utf8" }));
 startRepl(opts.boot === "soft-raw");
 feedRepl();
