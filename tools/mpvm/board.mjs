@@ -23,12 +23,14 @@
 // so a killed simulator loses no more than a board losing power would.
 //
 // Standard input and output are the bridge to the parent, one JSON object per
-// line.  In: {"cmd": "press"} (the button).  Out: {"event": "frame", "data": HEX}
-// (the display buffer), {"event": "power", "on": BOOL}, {"event": "clock",
-// "host": S, "fob": S} (the RTC was set), {"event": "booted"}, {"event":
-// "heap", "alloc": N, "live": N, "free": N} (on request {"cmd": "heap"}: in use, then
-// in use after a collection), {"event": "flash"}
-// (the flash changed).
+// line.  In: {"cmd": "press"} (the button), {"cmd": "heap"}.  Out:
+//   {"event": "booted", "boot": KIND}          the VM is up (before boot.py)
+//   {"event": "frame", "data": HEX}            the display buffer was shown
+//   {"event": "power", "on": BOOL}             the panel was switched
+//   {"event": "clock", "host": S, "fob": S}    the RTC was set
+//   {"event": "flash"}                         the flash changed
+//   {"event": "heap", "alloc": N, "live": N, "free": N}
+//                                              bytes in use, in use after gc.collect(), free
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
