@@ -25,6 +25,7 @@ from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
 from fobauth.seedbox import SeedKeyError
 from fobauth.settings import PREFIX, ROLES
+from fobauth.verifylane import VerifyLane
 
 DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
 DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
@@ -128,6 +129,39 @@ def refusal(error):
     return JSONResponse({"error": error.code, "message": str(error)}, error.status, headers)
 
 
+def error_response(error):
+    """The JSON answer to an exception a request raised: a refusal, or a logged 500."""
+    if isinstance(error, errors.AuthError):
+        return refusal(error)
+    if isinstance(error, SeedKeyError):
+        log.error("%s", error)  # names the token, never its seed
+        return JSONResponse({"error": "seed_unreadable", "message": "the token's seed cannot be opened"}, 500)
+    log.error("internal error: %s", type(error).__name__)  # the message might quote stored data
+    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500)
+
+
+class Gate:
+    """What requests pass before any work: the per-source limit first, so that guessing API keys is
+    throttled too, then the API key; requests checking a user's code also pass the per-user limit."""
+
+    def __init__(self, api_key, user_rate, source_rate):
+        self._expected = api_key.encode()
+        self._per_user = RateLimiter(user_rate)
+        self._per_source = RateLimiter(source_rate)
+
+    def admit(self, source, credentials):
+        wait = self._per_source.acquire(source)
+        if wait:
+            raise errors.RateLimited.after(wait)
+        if not hmac.compare_digest(credentials.encode(), self._expected):
+            raise errors.Unauthorized()
+
+    def code_attempt(self, user_id):
+        wait = self._per_user.acquire(user_id)
+        if wait:
+            raise errors.RateLimited.after(wait)
+
+
 UserId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH)]
 CustomerId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH)]
 HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -138,9 +172,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     """The ASGI application serving ``service`` to callers holding ``api_key``."""
     if not api_key:
         raise ValueError("an API key is required")
-    expected = api_key.encode()
-    per_user = RateLimiter(user_rate)
-    per_source = RateLimiter(source_rate)
+    gate = Gate(api_key, user_rate, source_rate)
     bearer = HTTPBearer(auto_error=False)
 
     # Dependencies and handlers are coroutines: cheap work stays on the event loop, and each request
@@ -148,20 +180,11 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
     async def authorised(request: Request, credentials: Credentials):
-        """The per-source limit comes first, so that guessing API keys is throttled too."""
-        source = request.client.host if request.client else "unknown"
-        wait = per_source.acquire(source)
-        if wait:
-            raise errors.RateLimited.after(wait)
-        given = credentials.credentials.encode() if credentials else b""
-        if not hmac.compare_digest(given, expected):
-            raise errors.Unauthorized()
+        gate.admit(request.client.host if request.client else "unknown", credentials.credentials if credentials else "")
 
     async def code_attempt(user_id: UserId):
         """Routes that check a user's one-time password are also limited per user."""
-        wait = per_user.acquire(user_id)
-        if wait:
-            raise errors.RateLimited.after(wait)
+        gate.code_attempt(user_id)
 
     app = FastAPI(
         title="fobauth",
@@ -173,9 +196,8 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     )
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(authorised)], responses=ERRORS)
 
-    @app.exception_handler(errors.AuthError)
-    def auth_error(_request, error):
-        return refusal(error)
+    for kind in (errors.AuthError, SeedKeyError, Exception):
+        app.add_exception_handler(kind, lambda _request, error: error_response(error))
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_request, error):
@@ -186,16 +208,6 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     def http_error(_request, error):
         code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
         return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
-
-    @app.exception_handler(SeedKeyError)
-    def unreadable_seed(_request, error):
-        log.error("%s", error)  # names the token, never its seed
-        return JSONResponse({"error": "seed_unreadable", "message": "the token's seed cannot be opened"}, 500)
-
-    @app.exception_handler(Exception)
-    def unexpected(_request, error):
-        log.error("internal error: %s", type(error).__name__)  # the message might quote stored data
-        return JSONResponse({"error": "internal_error", "message": "internal error"}, 500)
 
     @router.post(
         "/tokens/import",
@@ -270,4 +282,5 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         )
 
     app.include_router(router)
+    app.add_middleware(VerifyLane, prefix=PREFIX, service=service, gate=gate, respond_error=error_response)
     return app
