@@ -37,10 +37,11 @@ def database_url(url=None):
 
 
 def worker_pool(url):
-    """Connection pool options for one HTTP server process.  Its up to 40 request threads share a few
-    connections: on a small machine more PostgreSQL backends only add context switches (measured
-    with benchmarks/server.py).  SQLite keeps its single connection: see fobauth.database."""
-    return {} if url.startswith("sqlite") else {"pool_size": 8, "max_overflow": 0}
+    """Connection pool options for one HTTP server process.  Its request threads share a few
+    connections: on two cores, 4 per process gave a p99 of 17-26 ms where 8 gave 70-110 ms (more
+    threads wait longer for the GIL, more backends only add context switches; measured with
+    benchmarks/server.py).  SQLite keeps its single connection: see fobauth.database."""
+    return {} if url.startswith("sqlite") else {"pool_size": 4, "max_overflow": 0}
 
 
 def _read_or_create(path, create):
