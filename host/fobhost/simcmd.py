@@ -40,11 +40,22 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
+MAX_OFFSET = 100 * 366 * 86400  # a century either way: further off, the fob shows CLOCK anyway
+MAX_DISPLAY_TIMEOUT = 86400
+
+
 def run(args):
-    if args.speed <= 0:
-        raise UsageError("--speed must be positive")
-    if args.display_timeout <= 0:
-        raise UsageError("--display-timeout must be positive")
+    from fobsim.clock import MAX_DRIFT_PPM, MAX_SPEED
+
+    # Written so that NaN fails each test too.
+    if not 0 < args.speed <= MAX_SPEED:
+        raise UsageError("--speed must be above 0 and at most %g" % MAX_SPEED)
+    if args.offset is not None and not -MAX_OFFSET <= args.offset <= MAX_OFFSET:
+        raise UsageError("--offset must be a number of seconds within ±%d (a century)" % MAX_OFFSET)
+    if args.drift_ppm is not None and not -MAX_DRIFT_PPM < args.drift_ppm <= MAX_DRIFT_PPM:
+        raise UsageError("--drift-ppm must be above -%d and at most %d" % (MAX_DRIFT_PPM, MAX_DRIFT_PPM))
+    if not 0 < args.display_timeout <= MAX_DISPLAY_TIMEOUT:
+        raise UsageError("--display-timeout must be above 0 and at most %d seconds" % MAX_DISPLAY_TIMEOUT)
     if not 1 <= args.scale <= 16:
         raise UsageError("--scale must be 1 to 16")
     if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):

@@ -8,17 +8,21 @@ a property of one run, not of the fob, and is not saved.
 """
 
 import json
+import math
 import os
 import time
+
+MAX_DRIFT_PPM = 1_000_000.0  # either way: twice as fast, or as slow as any rate above standing still
+MAX_SPEED = 10_000.0
 
 
 class VirtualClock:
     """Fob time in Unix seconds (float), derived from the host's clock."""
 
     def __init__(self, drift_ppm=0.0, speed=1.0, host_time=time.time):
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.drift_ppm = float(drift_ppm)
+        if not 0 < speed <= MAX_SPEED:  # also refuses NaN
+            raise ValueError("speed must be above 0 and at most %g" % MAX_SPEED)
+        self.drift_ppm = checked_drift(drift_ppm)
         self.speed = float(speed)
         self._host_time = host_time
         self._anchor_host = None
@@ -41,6 +45,8 @@ class VirtualClock:
 
     def set(self, fob_time):
         """Set the fob's time now (what SET-TIME and a board's RTC write do)."""
+        if not math.isfinite(fob_time):
+            raise ValueError("the fob's time must be a finite number")
         self._anchor_host = self._host_time()
         self._anchor_fob = float(fob_time)
 
@@ -79,10 +85,20 @@ class VirtualClock:
         try:
             with open(path) as f:
                 state = json.load(f)
-            clock.drift_ppm = float(state["drift_ppm"])
+            clock.drift_ppm = checked_drift(state["drift_ppm"])
             if state["anchor_host"] is not None:
                 closed = host_time() - float(state["anchor_host"])
+                if not math.isfinite(closed):
+                    raise ValueError("anchor_host")
                 clock.set(float(state["anchor_fob"]) + closed * (1.0 + clock.drift_ppm / 1e6))
         except (OSError, ValueError, KeyError, TypeError):
             pass
         return clock
+
+
+def checked_drift(ppm):
+    """``ppm`` as a float if it is a drift the clock can run at, else ValueError."""
+    ppm = float(ppm)
+    if not -MAX_DRIFT_PPM < ppm <= MAX_DRIFT_PPM:  # also refuses NaN
+        raise ValueError("drift must be above -%d and at most %d ppm" % (MAX_DRIFT_PPM, MAX_DRIFT_PPM))
+    return ppm

@@ -61,7 +61,22 @@ def test_the_rtc_keeps_running_while_closed(tmp_path):
     assert reopened.now() == pytest.approx(5_000 + 10 * 1.0001 + 1_000_000 * 1.0001)
 
 
-@pytest.mark.parametrize("content", ["", "{", "[]", '{"drift_ppm": "x"}', '{"drift_ppm": 1}', "\x00\xff"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "{",
+        "[]",
+        '{"drift_ppm": "x"}',
+        '{"drift_ppm": 1}',
+        "\x00\xff",
+        '{"drift_ppm": NaN, "anchor_host": 1700000000, "anchor_fob": 1700000000}',
+        '{"drift_ppm": -1000000, "anchor_host": 1700000000, "anchor_fob": 1700000000}',
+        '{"drift_ppm": 0, "anchor_host": 1700000000, "anchor_fob": Infinity}',
+        '{"drift_ppm": 0, "anchor_host": -Infinity, "anchor_fob": 1700000000}',
+        '{"drift_ppm": 0, "anchor_host": 1e400, "anchor_fob": 1700000000}',
+    ],
+)
 def test_a_damaged_clock_file_is_a_flat_battery(tmp_path, content):
     path = tmp_path / "clock.json"
     path.write_text(content)
@@ -69,6 +84,16 @@ def test_a_damaged_clock_file_is_a_flat_battery(tmp_path, content):
     assert not clock.is_set
 
 
-def test_speed_must_be_positive():
+@pytest.mark.parametrize("speed", [0, -1, float("nan"), float("inf")])
+def test_speed_must_be_positive_and_finite(speed):
     with pytest.raises(ValueError, match="speed"):
-        VirtualClock(speed=0)
+        VirtualClock(speed=speed)
+
+
+@pytest.mark.parametrize("fob_time", [float("nan"), float("inf")])
+def test_the_clock_is_never_set_to_a_time_that_is_not_finite(tmp_path, fob_time):
+    clock = VirtualClock(host_time=HostTime())
+    clock.set(1_000)
+    with pytest.raises(ValueError):
+        clock.set(fob_time)
+    assert clock.now() == 1_000

@@ -1,0 +1,36 @@
+"""`fob sim` option errors: one line, exit status 2, nothing created or erased."""
+
+import pytest
+
+from fobhost.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--speed", "0"], "--speed must be"),
+        (["--speed", "nan"], "--speed must be"),
+        (["--speed", "inf"], "--speed must be"),
+        (["--offset", "nan"], "--offset must be"),
+        (["--offset", "inf"], "--offset must be"),
+        (["--offset", "1e12"], "--offset must be"),
+        (["--drift-ppm", "nan"], "--drift-ppm must be"),
+        (["--drift-ppm", "-1000000"], "--drift-ppm must be"),
+        (["--drift-ppm=-2e6"], "--drift-ppm must be"),
+        (["--drift-ppm", "1e9"], "--drift-ppm must be"),
+        (["--display-timeout", "nan"], "--display-timeout must be"),
+        (["--display-timeout", "inf"], "--display-timeout must be"),
+        (["--display-timeout", "0"], "--display-timeout must be"),
+        (["--scale", "0"], "--scale must be"),
+        (["--name", "../x"], "--name must be a plain name"),
+        (["--name", ".."], "--name must be a plain name"),
+    ],
+)
+def test_bad_options_are_one_line_errors_that_touch_nothing(tmp_path, capsys, argv, message):
+    token = tmp_path / "fob"
+    token.mkdir()
+    (token / "keep").write_text("kept")
+    assert main(["sim", "--headless", "--blank", "--dir", str(token), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fob sim: error: ") and message in err and err.count("\n") == 1
+    assert sorted(p.name for p in token.iterdir()) == ["keep"]
