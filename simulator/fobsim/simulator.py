@@ -72,7 +72,9 @@ class Simulator:
         self.screenshot = screenshot
         if blank:
             self._erase()
-        (self.directory / "flash").mkdir(parents=True, exist_ok=True)
+        flash = self.directory / "flash"
+        flash.mkdir(parents=True, exist_ok=True)
+        flash.chmod(0o700)  # the seed record in it is written with the default umask, like a board's file
         self._clock_path = str(self.directory / "clock.json")
         clock = VirtualClock.load(self._clock_path, speed=speed)
         if drift_ppm is not None:
