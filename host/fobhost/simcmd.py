@@ -60,6 +60,8 @@ def run(args):
         raise UsageError("--scale must be 1 to 16")
     if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):
         raise UsageError("--name must be a plain name, not a path")
+    if args.screenshot is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.screenshot))):
+        raise UsageError("--screenshot: no directory %s" % os.path.dirname(os.path.abspath(args.screenshot)))
     if args.engine == "micropython":
         from fobsim.micropython_engine import run_micropython_sim
 
