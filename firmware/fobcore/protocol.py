@@ -227,7 +227,7 @@ class DeviceHandler:
     def __init__(self, token):
         self.token = token
         self._last_seq = None
-        self._last_crc = None
+        self._last_line = None
         self._last_reply = None
 
     def handle(self, line):
@@ -244,7 +244,7 @@ class DeviceHandler:
         except ProtocolError as error:
             reply = encode_frame(seq, error_body(error.code, str(error)))
         self._last_seq = seq
-        self._last_crc = line[-4:]
+        self._last_line = bytes(line)
         self._last_reply = reply
         return reply
 
@@ -260,7 +260,7 @@ class DeviceHandler:
             return seq, words
         if self._last_seq is None:
             raise ProtocolError("sequence", "no session: send INFO first", seq)
-        if seq == self._last_seq and line[-4:] == self._last_crc:
+        if seq == self._last_seq and line == self._last_line:
             return seq, None
         expected = (self._last_seq + 1) % _SEQ_LIMIT
         if seq != expected:

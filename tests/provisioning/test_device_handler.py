@@ -153,6 +153,18 @@ def test_a_repeated_frame_is_answered_from_cache_without_acting_twice(session):
     assert session.token.state == "SEALED"
 
 
+def test_only_the_very_same_bytes_are_a_repeat_not_a_frame_with_the_same_checksum(session):
+    session.seq = 0xFFFF
+    provisioned(session)  # INFO 0000, PROVISION 0001
+    assert crc16(b"FOB1 0002 WIPE x=JTK") == crc16(b"FOB1 0002 CHECK")  # found by search: same number, same CRC
+    check = session.handler.handle(b"FOB1 0002 CHECK *%04X" % crc16(b"FOB1 0002 CHECK"))
+    assert parse(check)[:2] == (0x0002, "OK") and b"code=" in check
+    forged = session.handler.handle(b"FOB1 0002 WIPE x=JTK *%04X" % crc16(b"FOB1 0002 WIPE x=JTK"))
+    seq, word, rest = parse(forged)
+    assert (seq, word) == (0x0002, "ERR") and rest.startswith("sequence ")
+    assert session.token.state == "ACTIVE"
+
+
 def test_sequence_numbers_wrap(session):
     session.seq = 0xFFFD
     assert session.send("INFO")[0] == 0xFFFE
