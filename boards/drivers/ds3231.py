@@ -13,6 +13,9 @@ _OSF = 0x80  # oscillator stopped: the time cannot be trusted
 
 
 def _bcd(value):
+    """The value of a BCD byte, or -1 if a nibble is not a decimal digit."""
+    if value >> 4 > 9 or value & 0x0F > 9:
+        return -1
     return (value >> 4) * 10 + (value & 0x0F)
 
 
@@ -54,14 +57,24 @@ class DS3231:
         return self.address in self.i2c.scan()
 
     def time(self):
-        """Unix seconds, or None if the oscillator stopped since the clock was last set."""
+        """Unix seconds, or None if the oscillator stopped since the clock was last set or the registers
+        do not hold a valid time (a glitched read must never become a plausible wrong time)."""
         if self.i2c.readfrom_mem(self.address, _STATUS, 1)[0] & _OSF:
             return None
         r = self.i2c.readfrom_mem(self.address, _SECONDS, 7)
-        hours = _bcd(r[2] & 0x3F) if not r[2] & 0x40 else _bcd(r[2] & 0x1F) % 12 + 12 * bool(r[2] & 0x20)
+        if r[2] & 0x40:  # 12-hour mode: 1-12 and a PM bit
+            hours = _bcd(r[2] & 0x1F)
+            hours = hours % 12 + 12 * bool(r[2] & 0x20) if 1 <= hours <= 12 else -1
+        else:
+            hours = _bcd(r[2] & 0x3F)
+        seconds, minutes, day, month = _bcd(r[0] & 0x7F), _bcd(r[1] & 0x7F), _bcd(r[4] & 0x3F), _bcd(r[5] & 0x1F)
         year = 2000 + _bcd(r[6]) + (100 if r[5] & 0x80 else 0)
-        days = days_from_civil(year, _bcd(r[5] & 0x1F), _bcd(r[4] & 0x3F))
-        return days * 86400 + hours * 3600 + _bcd(r[1] & 0x7F) * 60 + _bcd(r[0] & 0x7F)
+        if not (0 <= seconds < 60 and 0 <= minutes < 60 and 0 <= hours < 24 and year >= 2000 and 1 <= month <= 12):
+            return None
+        days = days_from_civil(year, month, day)
+        if civil_from_days(days) != (year, month, day):  # day 0, 31 April, 30 February...
+            return None
+        return days * 86400 + hours * 3600 + minutes * 60 + seconds
 
     def set_time(self, unix_seconds):
         """Set the clock (24-hour mode, years 2000-2199) and clear the oscillator-stop flag."""

@@ -76,3 +76,25 @@ def test_calendar_inside_micropython(vm_cases):
     expected = [list((epoch + datetime.timedelta(days=d)).timetuple()[:3]) for d in days]
     assert got == expected
     vm_cases.append(("DS3231 driver calendar", len(days)))
+
+
+@pytest.mark.parametrize(
+    "register, value",
+    [(0, 0x60), (0, 0x5A), (1, 0x7F), (2, 0x24), (2, 0x3A), (4, 0x00), (4, 0x32), (5, 0x00), (5, 0x13), (6, 0xA0)],
+)
+def test_a_register_that_is_not_a_valid_time_reads_as_no_time(register, value):
+    """A glitched read (noise on the bus, a half-written register) must give CLOCK, never a wrong but plausible time."""
+    chip = DS3231Registers()
+    rtc = ds3231.DS3231(chip)
+    rtc.set_time(1_800_000_000)
+    chip.registers[register] = value
+    assert rtc.time() is None
+
+
+def test_a_bus_reading_all_ones_reads_as_no_time():
+    chip = DS3231Registers()
+    rtc = ds3231.DS3231(chip)
+    rtc.set_time(1_800_000_000)
+    chip.registers[0:7] = b"\xff" * 7
+    chip.registers[0x0F] = 0x00
+    assert rtc.time() is None
