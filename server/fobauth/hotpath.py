@@ -70,7 +70,7 @@ class HotPath:
         self._engine = engine
         dialect = engine.dialect
         self._sqlite = dialect.name == "sqlite"
-        self._disconnect_errors = dialect.loaded_dbapi.Error
+        self._driver_errors = dialect.loaded_dbapi.Error
         self._Row = collections.namedtuple("UserRow", [column.key for column in read.selected_columns])
         self._read = _Compiled(read, dialect)
         if self._sqlite:
@@ -94,7 +94,7 @@ class HotPath:
                 if self._sqlite
                 else self._accept_in_one(driver, user_id, choose, now)
             )
-        except self._disconnect_errors as error:
+        except self._driver_errors as error:
             if not self._engine.dialect.is_disconnect(error, raw.dbapi_connection, None):
                 raise
             raw.invalidate()  # the general path then opens a new connection (and retries once itself)
