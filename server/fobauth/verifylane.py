@@ -81,9 +81,11 @@ class VerifyLane:
         self._service = service
         self._gate = gate
         self._respond_error = respond_error
-        # As many threads as database connections: more would only queue for the pool.  asyncio's executor
-        # costs less per call than Starlette's thread pool (anyio's limiter and cancel scopes).
-        self._executor = concurrent.futures.ThreadPoolExecutor(service.engine.pool.size(), "verify")
+        # As many threads as database connections (more would only queue for the pool; a pool without a
+        # fixed size gets the executor's default).  asyncio's executor costs less per call than
+        # Starlette's thread pool (anyio's limiter and cancel scopes).
+        size = getattr(service.engine.pool, "size", None)
+        self._executor = concurrent.futures.ThreadPoolExecutor(size() if callable(size) else None, "verify")
 
     async def __call__(self, scope, receive, send):
         route = scope["type"] == "http" and scope["method"] == "POST" and self._route.fullmatch(scope["path"])
