@@ -30,6 +30,7 @@ class VirtualBoard(Board):
         self._token_name = token_name
         self._pressed = None
         self._presses = 0
+        self.last_time = None  # the last reading of time(): what the firmware's latest code was computed for
 
     # display
     def pixel_rows(self):
@@ -49,7 +50,8 @@ class VirtualBoard(Board):
     # clock
     def time(self):
         now = self.clock.now()
-        return None if now is None else int(now // 1)
+        self.last_time = None if now is None else int(now // 1)
+        return self.last_time
 
     def set_time(self, unix_seconds):
         self.clock.set(unix_seconds)

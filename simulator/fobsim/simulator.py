@@ -39,9 +39,14 @@ class ObservedApp(App):
         self._observer = observer
         super().__init__(board, display_timeout_ms=display_timeout_ms)
 
+    def view(self):
+        view = super().view()
+        self._view_time = self.board.last_time  # the token read the clock once for the code, just now
+        return view
+
     def draw(self, view):
         super().draw(view)
-        self._observer.drawn(view)
+        self._observer.drawn(view, self._view_time)
 
     def receive(self, data):
         super().receive(data)
@@ -167,11 +172,11 @@ class Simulator:
             screen.save_png(rows, partial, scale=1)
             os.replace(partial, self.screenshot)
 
-    def drawn(self, view):
+    def drawn(self, view, view_time):
         if view[0] == "code":
             if view[1] != self._last_code:
                 self._last_code = view[1]
-                self._emit("code", code=view[1], serial=view[4], time=self.board.time(), seconds_left=view[2])
+                self._emit("code", code=view[1], serial=view[4], time=view_time, seconds_left=view[2])
         else:
             self._last_code = None
         self.state_may_have_changed()

@@ -2,7 +2,8 @@
 
 import time
 
-from fobsim.simulator import Simulator
+from fobsim.simulator import DEMO_SEED, Simulator
+from oracles import pyotp_totp_at
 
 
 def _open(directory, **options):
@@ -42,3 +43,38 @@ def test_an_existing_flash_directory_is_made_private(tmp_path):
     (tmp_path / "fob" / "flash").mkdir(parents=True, mode=0o755)
     _open(tmp_path / "fob")
     assert (tmp_path / "fob" / "flash").stat().st_mode & 0o777 == 0o700
+
+
+class Events:
+    def __init__(self):
+        self.emitted = []
+
+    def emit(self, event, **fields):
+        self.emitted.append(dict(fields, event=event))
+
+
+class CreepingHostTime:
+    """A host clock that moves on by ``step`` at every reading: each read of the fob's clock is a later time."""
+
+    def __init__(self, start, step):
+        self.now = start
+        self.step = step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+def test_a_code_event_carries_the_time_the_code_is_for(tmp_path):
+    """Even when the fob's clock crosses a step boundary while the screen is drawn."""
+    events = Events()
+    simulator = _open(tmp_path / "fob", events=events)
+    assert simulator.provision_demo()
+    for start in range(1_800_000_055, 1_800_000_061):  # reads creep across the boundary at ...060
+        simulator.clock._host_time = CreepingHostTime(start, 0.6)
+        simulator.clock.set(start)
+        simulator.app.press()
+        code = [e for e in events.emitted if e["event"] == "code"][-1]
+        assert code["code"] == pyotp_totp_at(DEMO_SEED, code["time"])
+        simulator.app.display_on = False  # the next press is news again
+        simulator._last_code = None
