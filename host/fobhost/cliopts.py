@@ -30,7 +30,12 @@ def open_inventory(args):
         raise UsageError(str(error)) from None
 
 
+MAX_TIMEOUT = 600
+
+
 def connect(args):
+    if not 0 < args.timeout <= MAX_TIMEOUT:  # also refuses NaN
+        raise UsageError("--timeout must be above 0 and at most %d seconds" % MAX_TIMEOUT)
     try:
         return serialclient.DeviceClient(args.port, timeout=args.timeout)
     except serialclient.LinkError as error:

@@ -122,6 +122,17 @@ def test_bad_arguments(fob, inventory_path, capsys, argv, message):
     assert fob.token.state == "BLANK"
 
 
+@pytest.mark.parametrize("command", ["info", "wipe", "provision"])
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "1e9"])
+def test_a_bad_timeout_is_a_one_line_error(fob, inventory_path, capsys, command, timeout):
+    argv = [command, "--port", fob.port, "--timeout", timeout, "--inventory", str(inventory_path)]
+    before = fob.files()
+    assert fob_main(*argv[: None if command == "provision" else -2]) == 2
+    err = capsys.readouterr().err
+    assert "--timeout must be above 0 and at most 600 seconds" in err and err.count("\n") == 1
+    assert fob.files() == before and fob.token.state == "BLANK"
+
+
 def test_a_missing_port_is_a_clear_error(tmp_path, capsys):
     assert fob_main("info", "--port", str(tmp_path / "ttyACM9")) == 2
     assert "open: cannot open" in capsys.readouterr().err
