@@ -53,7 +53,7 @@ class Fob:
         self.last_step = -1
 
     def start(self, *options):
-        self.sim = SimProcess(self.directory, "--speed", SPEED, "--display-timeout", 10**8, *options)
+        self.sim = SimProcess(self.directory, "--speed", SPEED, "--display-timeout", 86400, *options)
         return self.sim
 
     def jump(self, fob_time):
