@@ -119,6 +119,10 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
         inventory.record(serial, seed, algorithm, digits, period, expiry, info.get("board", "?"), info.get("fw", "?"))
     except KeyboardInterrupt:
         raise ProvisioningError(step, "interrupted", _wipe(client)) from None
+    except DeviceError as error:
+        if error.code == "sealed":  # sealed before we came: INFO says CLOCK, not SEALED, when its clock is lost
+            raise ProvisioningError(step, _describe(error), None) from None
+        raise ProvisioningError(step, _describe(error), _wipe(client)) from None
     except Exception as error:
         raise ProvisioningError(step, _describe(error), _wipe(client)) from None
     return Provisioned(serial, algorithm, digits, period, expiry)

@@ -94,6 +94,21 @@ def test_a_sealed_device_is_refused_and_left_untouched(fob, inventory_path, caps
         assert len(inventory.tokens()) == 1
 
 
+@pytest.mark.parametrize("lose", ["clock", "time"])
+def test_a_sealed_device_in_another_state_is_left_untouched(fob, inventory_path, capsys, lose):
+    """A sealed fob whose RTC lost power, or came back in the year 2000, reports CLOCK at INFO, not SEALED."""
+    assert fob_main("provision", "--port", fob.port, "--inventory", str(inventory_path)) == 0
+    fob.board.unix_time = None if lose == "clock" else 946_684_800  # a flat RTC cell, or an RTC reset to 2000
+    assert fob.token.state == "CLOCK" and fob.token.sealed
+    before = fob.files()
+    assert fob_main("provision", "--port", fob.port, "--inventory", str(inventory_path)) == 2
+    err = capsys.readouterr().err
+    assert "sealed" in err and "left untouched" in err
+    assert fob.files() == before and fob.token.sealed
+    with Inventory(inventory_path) as inventory:
+        assert len(inventory.tokens()) == 1
+
+
 def test_a_serial_in_the_inventory_is_never_reused(fob, inventory_path, capsys):
     argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--serial", "87654321"]
     assert fob_main(*argv) == 0
