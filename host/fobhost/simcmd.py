@@ -95,7 +95,16 @@ def run(args):
     )
     say = sys.stderr if args.json_events else sys.stdout
     if args.demo:
-        if simulator.provision_demo():
+        from fobcore.token import TokenError
+
+        try:
+            demo = simulator.provision_demo()
+        except TokenError:
+            simulator.port.close()
+            raise UsageError(
+                "--demo: the fob does not believe its clock (before 2026 or after 2099): check --offset"
+            ) from None
+        if demo:
             from fobcore import base32
 
             print("demo seed (public, for trying out only): %s" % base32.encode(DEMO_SEED), file=say)

@@ -35,3 +35,10 @@ def test_bad_options_are_one_line_errors_that_touch_nothing(tmp_path, capsys, ar
     err = capsys.readouterr().err
     assert err.startswith("fob sim: error: ") and message in err and err.count("\n") == 1
     assert sorted(p.name for p in token.iterdir()) == ["keep"]
+
+
+def test_demo_on_a_clock_the_fob_does_not_believe_is_a_one_line_error(tmp_path, capsys):
+    argv = ["sim", "--headless", "--blank", "--dir", str(tmp_path / "fob"), "--demo", "--offset", "-1000000000"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fob sim: error: --demo: ") and "--offset" in err and err.count("\n") == 1
