@@ -1,4 +1,4 @@
-"""The simulated token's directory: --blank erases the token, never what else the directory holds."""
+"""The Simulator: its token directory (--blank, permissions) and the time its code events carry."""
 
 import time
 
