@@ -20,7 +20,10 @@ def register(subparsers):
 def _utc(text):
     if not text.isdigit():
         return "not set"
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(text)))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(text)))
+    except (OverflowError, ValueError, OSError):  # beyond what the host's calendar can show
+        return "%s (not a valid time)" % text
 
 
 def run(args):

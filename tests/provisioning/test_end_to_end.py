@@ -381,6 +381,16 @@ def test_fuzz_the_host_survives_any_reply(fob, replies):
             assert str(error).startswith("INFO")
 
 
+def test_info_from_a_device_with_an_absurd_clock_is_printed_not_a_traceback(fob, capsys):
+    def absurd(command, reply, attempt):
+        return reframed(reply, lambda body: body.replace("time=-", "time=" + "9" * 20))
+
+    fob.device.handler = Faulty(fob.handler, absurd)
+    assert fob_main("info", "--port", fob.port) == 0
+    out = capsys.readouterr().out
+    assert "99999999999999999999 (not a valid time)" in out
+
+
 def test_a_corrupt_record_is_overwritten_by_provisioning(fob, inventory_path):
     (Path(fob.board.storage_dir()) / RECORD_NAME).write_bytes(b"FOBS\x01 truncated")
     fob.device.handler = DeviceHandler(Token(fob.board))
