@@ -45,6 +45,7 @@ class VMBoard:
         self.directory = Path(directory)
         self.flash = self.directory / "flash"
         self.flash.mkdir(parents=True, exist_ok=True)
+        self.flash.chmod(0o700)  # it holds the seed record, written by the VM with the default umask
         self._clock_path = str(self.directory / "clock.json")
         self.clock = clock if clock is not None else VirtualClock.load(self._clock_path)
         self.heapsize = heapsize

@@ -105,3 +105,10 @@ def test_a_vm_that_cannot_boot_is_reported_not_restarted_for_ever(tmp_path, monk
             vm.start()
     finally:
         vm.stop()
+
+
+def test_the_flash_holding_the_seed_is_private(tmp_path):
+    (tmp_path / "token" / "flash").mkdir(parents=True, mode=0o755)
+    vm = VMBoard(tmp_path / "token")
+    vm.stop()
+    assert (tmp_path / "token" / "flash").stat().st_mode & 0o077 == 0
