@@ -416,6 +416,8 @@ def run_micropython_sim(args):
     )
     say = sys.stderr if args.json_events else sys.stdout
     print("virtual MicroPython board %r on serial port %s" % (args.name, simulator.port), file=say, flush=True)
+    if not (simulator.vm.flash / "main.py").exists():
+        print("  no firmware on it yet: fob flash --board sim --port %s" % simulator.port, file=say, flush=True)
     if headless:
         if not args.json_events:
             print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
