@@ -23,9 +23,10 @@ def add_inventory(parser):
     )
 
 
-def open_inventory(args):
+def open_inventory(args, create=True):
+    """The inventory --inventory names; ``create=False`` for commands that only read it."""
     try:
-        return inventory.Inventory(args.inventory)
+        return inventory.Inventory(args.inventory, create)
     except (inventory.InventoryError, OSError) as error:
         raise UsageError(str(error)) from None
 

@@ -43,7 +43,7 @@ def _protection(args):
 def run(args):
     try:
         protection = _protection(args)
-        with cliopts.open_inventory(args) as inventory:
+        with cliopts.open_inventory(args, create=False) as inventory:
             records = inventory.tokens(args.serials)
             if not records:
                 raise UsageError("the inventory %s holds no fobs" % inventory.path)

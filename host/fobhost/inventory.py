@@ -80,11 +80,13 @@ class TokenRecord:
 
 
 class Inventory:
-    """The inventory at ``path`` (created with its key file when missing)."""
+    """The inventory at ``path``, created with its key file when missing unless ``create`` is false."""
 
-    def __init__(self, path=None):
+    def __init__(self, path=None, create=True):
         self.path = Path(path) if path else default_path()
         self.key_path = key_path_for(self.path)
+        if not create and not self.path.exists():
+            raise InventoryError("%s: no inventory there (fob provision creates one)" % self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's journals copy this mode

@@ -22,7 +22,7 @@ def _date(unix_time):
 
 
 def run(args):
-    with cliopts.open_inventory(args) as inventory:
+    with cliopts.open_inventory(args, create=args.set_prefix is not None) as inventory:
         if args.set_prefix is not None:
             try:
                 inventory.set_prefix(args.set_prefix)

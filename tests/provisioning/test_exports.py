@@ -146,6 +146,7 @@ def test_bad_export_requests_write_nothing(filled, tmp_path, capsys, monkeypatch
 
 
 def test_export_of_an_empty_inventory_is_refused(inventory_path, tmp_path, capsys):
+    Inventory(inventory_path).close()
     assert export(inventory_path, "-o", str(tmp_path / "x.pskc"), "--plaintext") == 2
     assert "holds no fobs" in capsys.readouterr().err
 

@@ -88,6 +88,21 @@ def test_a_key_file_is_created_for_an_inventory_without_seeds(inventory_path):
         assert inventory.seed("1000000016") == SEED
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["inventory"],
+        ["export", "--plaintext", "-o", "out.csv", "--format", "csv"],
+        ["export", "--plaintext", "-o", "x"],
+    ],
+)
+def test_reading_commands_do_not_create_an_inventory_at_a_mistyped_path(tmp_path, capsys, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "--inventory", str(tmp_path / "typo.sqlite3")]) == 2
+    assert "typo.sqlite3: no inventory there" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_file_that_is_not_an_inventory_is_refused(inventory_path):
     inventory_path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(InventoryError, match="not a usable inventory"):
