@@ -297,6 +297,7 @@ class MicroPythonSimulator:
             clock.drift_ppm = float(drift_ppm)
         if offset is not None or not clock.is_set:
             clock.skew(offset or 0)  # a new fob's RTC was set at the factory
+        clock.save(str(self.directory / "clock.json"))
         self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, **board)
         self.width, self.height = 128, self.vm.height
         self.port = self.vm.port
