@@ -12,7 +12,6 @@ hardware.  ``run_micropython_sim`` is `fob sim --engine micropython`.
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -23,7 +22,7 @@ from fobcore.app import App
 from fobcore.board import Board
 from fobcore.monofb import FrameBuffer
 from fobcore.token import Token
-from fobsim import screen
+from fobsim import screen, tokendir
 from fobsim.clock import VirtualClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +42,8 @@ class VMBoard:
 
     def __init__(self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000):
         self.directory = Path(directory)
-        self.flash = self.directory / "flash"
-        self.flash.mkdir(parents=True, exist_ok=True)
-        self.flash.chmod(0o700)  # it holds the seed record, written by the VM with the default umask
-        self._clock_path = str(self.directory / "clock.json")
+        self.flash = tokendir.flash_dir(self.directory)
+        self._clock_path = tokendir.clock_path(self.directory)
         self.clock = clock if clock is not None else VirtualClock.load(self._clock_path)
         self.heapsize = heapsize
         self.height = height
@@ -215,12 +212,6 @@ class VMBoard:
         return {key: event[key] for key in ("alloc", "live", "free")}
 
 
-def erase(directory):
-    """Forget a virtual board (its flash and its clock), leaving anything else in ``directory`` alone."""
-    shutil.rmtree(Path(directory) / "flash", ignore_errors=True)
-    (Path(directory) / "clock.json").unlink(missing_ok=True)
-
-
 class _FlashMirror(Board):
     """The VM's flash and clock seen from CPython: the firmware's own App renders what the fob should show."""
 
@@ -288,16 +279,8 @@ class MicroPythonSimulator:
         self.events = events
         self.views = list(views)
         if blank:
-            erase(self.directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        clock = VirtualClock.load(str(self.directory / "clock.json"))
-        if drift_ppm is not None:
-            if clock.is_set:
-                clock.set(clock.now())  # the old rate up to now, the new one from now on
-            clock.drift_ppm = float(drift_ppm)
-        if offset is not None or not clock.is_set:
-            clock.skew(offset or 0)  # a new fob's RTC was set at the factory
-        clock.save(str(self.directory / "clock.json"))
+            tokendir.erase(self.directory)
+        clock = tokendir.open_clock(self.directory, offset, drift_ppm)
         self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, **board)
         self.width, self.height = 128, self.vm.height
         self.port = self.vm.port
@@ -375,8 +358,7 @@ class MicroPythonSimulator:
                 view.post_status(self.status_line())
 
     def status_line(self):
-        now = self.vm.clock.now()
-        shown = "clock not set" if now is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+        shown = tokendir.describe_time(self.vm.clock.now())
         return "%s  ·  %s  ·  %s (MicroPython VM)  ·  %s" % (self.name, self.port, self._state, shown)
 
 

@@ -7,8 +7,6 @@ written by the firmware's own record code) and ``clock.json`` (the RTC).
 import asyncio
 import hmac
 import os
-import shutil
-import time
 from pathlib import Path
 
 import platformdirs
@@ -16,9 +14,8 @@ import platformdirs
 from fobcore import mainloop
 from fobcore.app import DISPLAY_TIMEOUT_MS, App
 from fobcore.token import BLANK
-from fobsim import screen
+from fobsim import screen, tokendir
 from fobsim.board import VirtualBoard
-from fobsim.clock import VirtualClock
 from fobsim.ptyport import PtyPort
 
 # The demo fob's seed is public (it is printed): never use it for anything real.
@@ -76,23 +73,13 @@ class Simulator:
         self.views = list(views)
         self.screenshot = screenshot
         if blank:
-            self._erase()
-        flash = self.directory / "flash"
-        flash.mkdir(parents=True, exist_ok=True)
-        flash.chmod(0o700)  # the seed record in it is written with the default umask, like a board's file
-        self._clock_path = str(self.directory / "clock.json")
-        clock = VirtualClock.load(self._clock_path, speed=speed)
-        if drift_ppm is not None:
-            if clock.is_set:
-                clock.set(clock.now())  # the old rate up to now, the new one from now on
-            clock.drift_ppm = float(drift_ppm)
-        if offset is not None or not clock.is_set:
-            clock.skew(offset or 0)  # a new fob's RTC was set at the factory
-        clock.save(self._clock_path)
+            tokendir.erase(self.directory)
+        flash = tokendir.flash_dir(self.directory)
+        clock = tokendir.open_clock(self.directory, offset, drift_ppm, speed)
         self.clock = clock
         self.port = PtyPort()
         self.board = VirtualBoard(
-            self.directory / "flash",
+            flash / "data",
             clock,
             self.port,
             on_frame=self._frame,
@@ -107,13 +94,6 @@ class Simulator:
         self._last_code = None
         self._loop = None
         self._task = None
-
-    def _erase(self):
-        """Forget the token (its flash and its clock), leaving anything else in its directory alone."""
-        flash = self.directory / "flash"
-        if flash.exists():
-            shutil.rmtree(flash)
-        (self.directory / "clock.json").unlink(missing_ok=True)
 
     # -- life ---------------------------------------------------------------------
     def provision_demo(self):
@@ -152,7 +132,7 @@ class Simulator:
             self._loop.call_soon_threadsafe(self.board.press)
 
     def save_clock(self):
-        self.clock.save(self._clock_path)
+        self.clock.save(tokendir.clock_path(self.directory))
 
     # -- observation ----------------------------------------------------------------
     def _emit(self, event, **fields):
@@ -190,6 +170,5 @@ class Simulator:
                 view.post_status(self.status_line())
 
     def status_line(self):
-        now = self.board.time()
-        shown = "clock not set" if now is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+        shown = tokendir.describe_time(self.board.time())
         return "%s  ·  %s  ·  %s  ·  %s" % (self.name, self.port.path, self.token.state, shown)
