@@ -62,6 +62,13 @@ def run(args):
         raise UsageError("--name must be a plain name, not a path")
     if args.screenshot is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.screenshot))):
         raise UsageError("--screenshot: no directory %s" % os.path.dirname(os.path.abspath(args.screenshot)))
+    from fobsim import tokendir
+    from fobsim.simulator import default_root
+
+    try:
+        claimed = tokendir.claim(args.dir or default_root() / args.name)  # noqa: F841 - held until exit
+    except tokendir.TokenBusy as error:
+        raise UsageError(str(error)) from None
     if args.engine == "micropython":
         from fobsim.micropython_engine import run_micropython_sim
 
@@ -69,7 +76,7 @@ def run(args):
 
     from fobsim import frontends
     from fobsim.events import EventLog
-    from fobsim.simulator import DEMO_SEED, Simulator, default_root
+    from fobsim.simulator import DEMO_SEED, Simulator
     from fobsim.terminal import TerminalView
 
     headless = args.headless or not os.environ.get("DISPLAY")

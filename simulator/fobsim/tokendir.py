@@ -5,6 +5,7 @@ CPython or inside the MicroPython VM: the seed record lives in
 ``flash/data``, where a board keeps it in ``/data``.
 """
 
+import fcntl
 import shutil
 import time
 from pathlib import Path
@@ -54,3 +55,19 @@ def describe_time(fob_time):
     if fob_time is None:
         return "clock not set"
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(fob_time))
+
+
+class TokenBusy(Exception):
+    """Another simulator is running this token."""
+
+
+def claim(directory):
+    """Hold the token for this process (released when it exits): two simulators must not share one flash."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    lock = open(Path(directory) / "lock", "a")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise TokenBusy("the token in %s is already running in another simulator" % directory) from None
+    return lock

@@ -84,3 +84,14 @@ def test_a_blank_fob_shows_no_code(tmp_path):
         sim.next_event("display", on=True)
         sim.next_event("display", on=False)
         assert not [event for event in sim.pending_events() if event["event"] == "code"]
+
+
+def test_one_token_cannot_run_in_two_simulators(tmp_path):
+    with SimProcess(tmp_path / "fob", "--blank") as sim:
+        sim.next_event("state")
+        second = fob("sim", "--headless", "--dir", tmp_path / "fob", check=False)
+        assert second.returncode == 2
+        assert "already running in another simulator" in second.stderr and second.stderr.count("\n") == 1
+        assert fob("info", "--port", sim.port).returncode == 0  # the first one is untouched
+    with SimProcess(tmp_path / "fob") as sim:  # free again once the first has stopped
+        sim.next_event("state")
