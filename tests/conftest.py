@@ -2,6 +2,9 @@
 
 import pytest
 
+from fobauth import pgcluster
+from peers import missing
+
 _vm_cases = []
 
 
@@ -9,6 +12,16 @@ _vm_cases = []
 def vm_cases():
     """Tests running cases inside the MicroPython VM append (label, count) here."""
     return _vm_cases
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a throwaway PostgreSQL cluster, shared by the session's PostgreSQL tests."""
+    try:
+        with pgcluster.throwaway_cluster() as url:
+            yield url
+    except pgcluster.PostgresUnavailable as error:
+        missing("PostgreSQL tests cannot run: %s" % error)
 
 
 def pytest_terminal_summary(terminalreporter):

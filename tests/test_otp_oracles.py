@@ -1,9 +1,7 @@
 """fobcore against independent implementations: pyotp (property tests) and oathtool."""
 
 import os
-import shutil
 import subprocess
-import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +9,7 @@ from hypothesis import strategies as st
 
 from fobcore import otp
 from oracles import pyotp_hotp, pyotp_totp_at
+from peers import require
 
 KEY_LENGTHS = {"sha1": 20, "sha256": 32, "sha512": 64}
 
@@ -34,21 +33,10 @@ def test_hotp_matches_pyotp(key, counter):
     assert otp.hotp(key, counter) == pyotp_hotp(key).at(counter)
 
 
-def _oathtool():
-    path = shutil.which("oathtool")
-    if path is None:
-        message = "oathtool is not installed (Debian package oathtool): oathtool comparison SKIPPED"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must run it")
-        warnings.warn(message, stacklevel=2)
-        pytest.skip(message)
-    return path
-
-
 @pytest.mark.parametrize("algorithm", sorted(KEY_LENGTHS))
 @pytest.mark.parametrize("digits", [6, 8])
 def test_totp_matches_oathtool(algorithm, digits):
-    oathtool = _oathtool()
+    oathtool = require("oathtool", "oathtool")
     for unix_time in (0, 59, 1111111109, 1234567890, 2000000000, 1795607713):
         key = os.urandom(KEY_LENGTHS[algorithm])
         expected = subprocess.run(

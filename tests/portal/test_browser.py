@@ -24,6 +24,7 @@ from portal.pages import CONFIRMATION, LOGIN_PASSWORD
 from fobauth.database import make_engine, upgrade
 from fobauth.seedbox import SeedBox
 from fobauth.service import AuthService
+from peers import missing
 from simproc import SimProcess, fob
 
 CHROMIUM = "/usr/bin/chromium"
@@ -106,10 +107,7 @@ class Server:
 @pytest.fixture(scope="module")
 def chromium():
     if not os.path.exists(CHROMIUM):
-        message = "the browser tests need Debian's chromium at %s (scripts/setup-system installs it)" % CHROMIUM
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("the browser tests need Debian's chromium at %s" % CHROMIUM)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -1,7 +1,6 @@
 """The portal's flows on a real PostgreSQL server (started by the test, as tests/server does): the
 same tests as on SQLite, collected here with ``database_url`` pointing at PostgreSQL."""
 
-import os
 import secrets
 
 import pytest
@@ -15,21 +14,7 @@ from portal.test_screens import (  # noqa: F401 - collected again, on PostgreSQL
 )
 from sqlalchemy import text
 
-from fobauth import pgcluster
 from fobauth.database import make_engine
-
-
-@pytest.fixture(scope="module")
-def postgres_server():
-    """A throwaway PostgreSQL cluster; skipped loudly where PostgreSQL is missing, failed when $CI is set."""
-    try:
-        with pgcluster.throwaway_cluster() as url:
-            yield url
-    except pgcluster.PostgresUnavailable as error:
-        message = "PostgreSQL tests cannot run: %s" % error
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import base64
 import csv
 import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -13,6 +12,7 @@ import pytest
 from fobhost.cli import main
 from fobhost.inventory import Inventory
 from oracles import pyotp_totp_at
+from peers import require
 
 EXPIRY = 1_900_000_000
 TOKENS = {
@@ -20,17 +20,6 @@ TOKENS = {
     "1000000024": (bytes(range(100, 132)), "sha256", 8, 30),
     "123456789012": (bytes(range(64)), "sha512", 10, 90),
 }
-
-
-def require(tool, package):
-    """The path of ``tool``; skip loudly without it, but fail on CI where setup-system installs it."""
-    path = shutil.which(tool)
-    if path is None:
-        message = "%s not installed (Debian package %s; scripts/setup-system installs it)" % (tool, package)
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture

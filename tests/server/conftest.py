@@ -16,7 +16,6 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from fobauth import pgcluster
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
@@ -118,20 +117,6 @@ def bank(make_bank):
 
 
 # -- PostgreSQL: a throwaway cluster started by the tests ------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """The URL of a fresh PostgreSQL cluster for this session; skipped loudly where PostgreSQL is missing,
-    failed instead when $CI is set (CI must install it: scripts/setup-system)."""
-    try:
-        with pgcluster.throwaway_cluster() as url:
-            yield url
-    except pgcluster.PostgresUnavailable as error:
-        message = "PostgreSQL tests cannot run: %s" % error
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The simulator's Tk window on a real X server (Xvfb): click the button, compare the pixels."""
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from PIL import Image, ImageGrab
 
 from fobsim import screen
 from fobsim.window import MARGIN
+from peers import require
 from simproc import SimProcess, fob
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,18 +17,10 @@ SCALE = 4
 PAD = 12  # the canvas's padding inside the window
 
 
-def _require(tool):
-    if shutil.which(tool) is None:
-        message = "%s is not installed (Debian package xvfb/xdotool): window test SKIPPED" % tool
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must run it")
-        pytest.skip(message)
-
-
 @pytest.fixture
 def xvfb():
-    _require("Xvfb")
-    _require("xdotool")
+    require("Xvfb", "xvfb")
+    require("xdotool", "xdotool")
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
