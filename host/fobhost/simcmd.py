@@ -69,38 +69,53 @@ def run(args):
         claimed = tokendir.claim(args.dir or default_root() / args.name)  # noqa: F841 - held until exit
     except tokendir.TokenBusy as error:
         raise UsageError(str(error)) from None
-    if args.engine == "micropython":
-        from fobsim.micropython_engine import run_micropython_sim
-
-        return run_micropython_sim(args)
+    if args.engine == "micropython" and (args.speed != 1.0 or args.demo or args.screenshot):
+        raise UsageError("--speed, --demo and --screenshot need --engine cpython")
 
     from fobsim import frontends
     from fobsim.events import EventLog
-    from fobsim.simulator import DEMO_SEED, Simulator
     from fobsim.terminal import TerminalView
 
     headless = args.headless or not os.environ.get("DISPLAY")
-    events = EventLog(sys.stdout) if args.json_events else None
     views = []
     if headless:
         if not args.json_events:
             views.append(TerminalView(sys.stdout, ansi=sys.stdout.isatty()))
         elif sys.stderr.isatty():
             views.append(TerminalView(sys.stderr))
-    simulator = Simulator(
-        args.dir or default_root() / args.name,
-        name=args.name,
-        blank=args.blank,
-        offset=args.offset,
-        drift_ppm=args.drift_ppm,
-        speed=args.speed,
-        events=events,
-        views=views,
-        screenshot=args.screenshot,
-        height=int(args.display.split("x")[1]),
-        display_timeout_ms=int(args.display_timeout * 1000),
-    )
+    common = {
+        "name": args.name,
+        "blank": args.blank,
+        "offset": args.offset,
+        "drift_ppm": args.drift_ppm,
+        "events": EventLog(sys.stdout) if args.json_events else None,
+        "views": views,
+        "height": int(args.display.split("x")[1]),
+        "display_timeout_ms": int(args.display_timeout * 1000),
+    }
     say = sys.stderr if args.json_events else sys.stdout
+    directory = args.dir or default_root() / args.name
+    if args.engine == "micropython":
+        simulator, title = _micropython(directory, common, say)
+    else:
+        simulator, title = _cpython(directory, common, args, say)
+    if headless:
+        if not args.json_events:
+            print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
+        frontends.run_headless(simulator)
+    else:
+        from fobsim.window import FobWindow
+
+        window = FobWindow(simulator.width, simulator.height, simulator.press, scale=args.scale)
+        window.root.title("%s — %s" % (title, args.name))
+        simulator.views.append(window)
+        frontends.run_window(simulator, window)
+
+
+def _cpython(directory, common, args, say):
+    from fobsim.simulator import DEMO_SEED, Simulator
+
+    simulator = Simulator(directory, speed=args.speed, screenshot=args.screenshot, **common)
     if args.demo:
         from fobcore.token import TokenError
 
@@ -118,15 +133,17 @@ def run(args):
             print("  compare:  fob code %s" % base32.encode(DEMO_SEED), file=say)
         else:
             print("fob %r holds its own seed, not the demo seed (use --blank to start over)" % args.name, file=say)
-    print("simulated fob %r on serial port %s" % (args.name, simulator.port.path), file=say, flush=True)
-    if headless:
-        if not args.json_events:
-            print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
-        frontends.run_headless(simulator)
-    else:
-        from fobsim.window import FobWindow
+    print("simulated fob %r on serial port %s" % (args.name, simulator.port_path), file=say, flush=True)
+    return simulator, "fobkit simulator"
 
-        window = FobWindow(simulator.board.width, simulator.board.height, simulator.press, scale=args.scale)
-        window.root.title("fobkit simulator — %s" % args.name)
-        simulator.views.append(window)
-        frontends.run_window(simulator, window)
+
+def _micropython(directory, common, say):
+    """The board starts as its flash left it: a blank one has no firmware until `fob flash --board sim`."""
+    from fobsim.micropython_engine import MicroPythonSimulator
+
+    simulator = MicroPythonSimulator(directory, **common)
+    print("virtual MicroPython board %r on serial port %s" % (common["name"], simulator.port_path), file=say)
+    if not (simulator.vm.flash / "main.py").exists():
+        print("  no firmware on it yet: fob flash --board sim --port %s" % simulator.port_path, file=say)
+    say.flush()
+    return simulator, "fobkit simulator (MicroPython VM)"

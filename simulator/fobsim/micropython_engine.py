@@ -7,7 +7,7 @@ reset leaves a fresh heap; the pty, like a USB port, stays).  The board's
 flash is a host directory, written through by the VM; its battery-backed
 clock is a fobsim.clock.VirtualClock saved next to it.  Over the pty,
 ``mpremote``, ``fob flash --board sim`` and ``fob provision`` work as with
-hardware.  ``run_micropython_sim`` is `fob sim --engine micropython`.
+hardware; `fob sim --engine micropython` runs a ``MicroPythonSimulator``.
 """
 
 import json
@@ -283,7 +283,7 @@ class MicroPythonSimulator:
         clock = tokendir.open_clock(self.directory, offset, drift_ppm)
         self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, **board)
         self.width, self.height = 128, self.vm.height
-        self.port = self.vm.port
+        self.port = self.port_path = self.vm.port
         self._state = None
         self._display_on = False
         self._last_code = None
@@ -360,55 +360,3 @@ class MicroPythonSimulator:
     def status_line(self):
         shown = tokendir.describe_time(self.vm.clock.now())
         return "%s  ·  %s  ·  %s (MicroPython VM)  ·  %s" % (self.name, self.port, self._state, shown)
-
-
-def run_micropython_sim(args):
-    """`fob sim --engine micropython`, from fob sim's parsed arguments (host/fobhost/simcmd.py).
-
-    The board starts as its flash left it: blank (or --blank) it has no
-    firmware, and `fob flash --board sim --port PTY` installs it as onto
-    hardware.  --speed, --demo and --screenshot belong to the CPython engine.
-    """
-    import sys
-
-    from fobhost.errors import UsageError
-    from fobsim import frontends
-    from fobsim.events import EventLog
-    from fobsim.simulator import default_root
-    from fobsim.terminal import TerminalView
-
-    if args.speed != 1.0 or args.demo or args.screenshot:
-        raise UsageError("--speed, --demo and --screenshot need --engine cpython")
-    headless = args.headless or not os.environ.get("DISPLAY")
-    views = []
-    if headless:
-        if not args.json_events:
-            views.append(TerminalView(sys.stdout, ansi=sys.stdout.isatty()))
-        elif sys.stderr.isatty():
-            views.append(TerminalView(sys.stderr))
-    simulator = MicroPythonSimulator(
-        args.dir or default_root() / args.name,
-        name=args.name,
-        blank=args.blank,
-        offset=args.offset,
-        drift_ppm=args.drift_ppm,
-        events=EventLog(sys.stdout) if args.json_events else None,
-        views=views,
-        height=int(args.display.split("x")[1]),
-        display_timeout_ms=int(args.display_timeout * 1000),
-    )
-    say = sys.stderr if args.json_events else sys.stdout
-    print("virtual MicroPython board %r on serial port %s" % (args.name, simulator.port), file=say, flush=True)
-    if not (simulator.vm.flash / "main.py").exists():
-        print("  no firmware on it yet: fob flash --board sim --port %s" % simulator.port, file=say, flush=True)
-    if headless:
-        if not args.json_events:
-            print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
-        frontends.run_headless(simulator)
-    else:
-        from fobsim.window import FobWindow
-
-        window = FobWindow(simulator.width, simulator.height, simulator.press, scale=args.scale)
-        window.root.title("fobkit simulator (MicroPython VM) — %s" % args.name)
-        simulator.views.append(window)
-        frontends.run_window(simulator, window)

@@ -78,6 +78,7 @@ class Simulator:
         clock = tokendir.open_clock(self.directory, offset, drift_ppm, speed)
         self.clock = clock
         self.port = PtyPort()
+        self.port_path = self.port.path
         self.board = VirtualBoard(
             flash / "data",
             clock,
@@ -87,6 +88,7 @@ class Simulator:
             height=height,
             token_name=name,
         )
+        self.width, self.height = self.board.width, self.board.height
         self.app = ObservedApp(self.board, self, display_timeout_ms)
         self.token = self.app.token
         self._state = None
