@@ -330,6 +330,7 @@ class DeviceHandler:
                 ("board", value_text(info.get("board"))),
                 ("serial", value_text(info.get("serial"))),
                 ("state", value_text(info.get("state"))),
+                ("sealed", "yes" if info.get("sealed") else "no"),
                 ("alg", value_text(info.get("algorithms"))),
                 ("free", value_text(info.get("free"))),
                 ("time", value_text(info.get("time"))),

@@ -69,7 +69,9 @@ def check_device(info):
     if info.get("proto") != str(protocol.PROTOCOL_VERSION):
         raise ValueError("the device speaks protocol %s, not %d" % (info.get("proto"), protocol.PROTOCOL_VERSION))
     state = info.get("state")
-    if state == "SEALED" or state == "EXPIRED":
+    if info.get("sealed") == "yes" and state != "SEALED":
+        state = "SEALED (showing %s)" % state  # e.g. a sealed fob whose clock was lost
+    if state.startswith("SEALED") or state == "EXPIRED":
         raise ValueError(
             "the device %s is %s already; wipe it first (fob wipe) if it is really to be reused"
             % (info.get("serial"), state)

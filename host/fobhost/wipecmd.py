@@ -23,7 +23,7 @@ def run(args):
     with cliopts.connect(args) as client:
         try:
             info = client.request("INFO")
-            if info.get("state") == "SEALED" and not args.yes:
+            if (info.get("sealed") == "yes" or info.get("state") == "SEALED") and not args.yes:
                 _confirm(info.get("serial", "-"))
             reply = client.request("WIPE")
         except (DeviceError, LinkError) as error:
@@ -33,7 +33,7 @@ def run(args):
 
 def _confirm(serial):
     if not sys.stdin.isatty():
-        raise UsageError("fob %s is SEALED; pass --yes to wipe it" % serial)
-    answer = input("fob %s is SEALED and in use; type its serial number to wipe it: " % serial)
+        raise UsageError("fob %s is sealed; pass --yes to wipe it" % serial)
+    answer = input("fob %s is sealed and in use; type its serial number to wipe it: " % serial)
     if answer.strip() != serial:
         raise UsageError("not confirmed; the fob is unchanged")

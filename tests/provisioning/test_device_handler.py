@@ -82,6 +82,7 @@ def test_info_announces_the_device(session):
         "board": "fake",
         "serial": "-",
         "state": "BLANK",
+        "sealed": "no",
         "alg": "sha1,sha256,sha512",
         "free": str(session.board.free_bytes()),
         "time": str(NOW),

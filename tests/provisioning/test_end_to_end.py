@@ -103,10 +103,12 @@ def test_a_sealed_device_in_another_state_is_left_untouched(fob, inventory_path,
     before = fob.files()
     assert fob_main("provision", "--port", fob.port, "--inventory", str(inventory_path)) == 2
     err = capsys.readouterr().err
-    assert "sealed" in err and "left untouched" in err
+    assert "step INFO failed" in err and "SEALED (showing CLOCK) already" in err and "left untouched" in err
     assert fob.files() == before and fob.token.sealed
     with Inventory(inventory_path) as inventory:
         assert len(inventory.tokens()) == 1
+    assert fob_main("wipe", "--port", fob.port) == 2  # sealed, whatever it shows: not without --yes
+    assert "is sealed; pass --yes" in capsys.readouterr().err and fob.files() == before
 
 
 def test_a_serial_in_the_inventory_is_never_reused(fob, inventory_path, capsys):
