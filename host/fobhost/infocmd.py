@@ -38,6 +38,7 @@ def run(args):
     rows = (
         ("serial", info.get("serial", "-")),
         ("state", info.get("state", "-")),
+        ("sealed", info.get("sealed", "-")),
         ("board", info.get("board", "-")),
         ("firmware", info.get("fw", "-")),
         ("protocol", info.get("proto", "-")),
