@@ -57,12 +57,16 @@ class Esp32C3Board(OledFobBoard):
             self.ds3231.set_time(unix_seconds)
 
     def may_deep_sleep(self):
-        # Deep sleep drops USB: only on battery (or when USB sensing is not wired).
+        # Deep sleep drops USB: only on battery (or when USB sensing is not wired).  It also needs
+        # esp32.wake_on_gpio (MicroPython 1.28 on): the C3 has no EXT0/EXT1 wake, and before that
+        # release nothing could wake it by its button.  Without it the fob idles awake instead.
+        if not hasattr(esp32, "wake_on_gpio"):
+            return False
         return self.vbus is None or not self.vbus.value()
 
     def deep_sleep(self):
         self.framebuffer.poweroff()
-        esp32.wake_on_ext1(pins=(self.button,), level=esp32.WAKEUP_ALL_LOW)
+        esp32.wake_on_gpio((self.button,), esp32.WAKEUP_ALL_LOW)
         machine.deepsleep()  # wakes through a reset: main.py starts again with a press
 
 
