@@ -1,8 +1,6 @@
 """The portal's flows on a real PostgreSQL server (started by the test, as tests/server does): the
 same tests as on SQLite, collected here with ``database_url`` pointing at PostgreSQL."""
 
-import secrets
-
 import pytest
 from portal.test_screens import (  # noqa: F401 - collected again, on PostgreSQL
     test_a_suspended_user_is_told_to_contact_an_administrator,
@@ -12,18 +10,8 @@ from portal.test_screens import (  # noqa: F401 - collected again, on PostgreSQL
     test_revoked_user_waits_out_the_cool_down_then_registers_again,
     test_unlock_and_revoke_by_an_administrator,
 )
-from sqlalchemy import text
-
-from fobauth.database import make_engine
 
 
 @pytest.fixture
-def database_url(postgres_server):
-    name = "portal_" + secrets.token_hex(6)
-    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE %s" % name))
-    yield postgres_server.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE %s WITH (FORCE)" % name))
-    admin.dispose()
+def database_url(postgres_url):
+    return postgres_url

@@ -14,7 +14,6 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
@@ -117,19 +116,6 @@ def bank(make_bank):
 
 
 # -- PostgreSQL: a throwaway cluster started by the tests ------------------------------------------
-
-
-@pytest.fixture
-def postgres_url(postgres_server):
-    """A fresh, empty database on the session's PostgreSQL server."""
-    name = "t_" + secrets.token_hex(6)
-    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE %s" % name))
-    yield postgres_server.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE %s WITH (FORCE)" % name))
-    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
