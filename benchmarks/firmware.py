@@ -14,12 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fobhost.flashing import BoardPackage
+
 ROOT = Path(__file__).resolve().parents[1]
 FOBCORE = ROOT / "firmware" / "fobcore"
-BOARD_FILES = {
-    "rp2-pico-ssd1306": [ROOT / "boards/rp2-pico-ssd1306/board.py", ROOT / "boards/drivers/ds3231.py"],
-    "esp32c3-ssd1306": [ROOT / "boards/esp32c3-ssd1306/board.py", ROOT / "boards/drivers/ds3231.py"],
-}
+BOARDS = ("rp2-pico-ssd1306", "esp32c3-ssd1306")
 PRESSES = 200
 NOW = 1_800_000_000
 
@@ -165,7 +164,8 @@ def main():
         print("  targets: press to frame <= 20 ms, peak heap <= 32768 bytes")
         common = sum(sizes.values())
         print("compiled .mpy files: fobcore + main.py %d bytes (%d files)" % (common, len(sizes)))
-        for board, files in sorted(BOARD_FILES.items()):
+        for board in BOARDS:
+            files = [source for _, source in BoardPackage(board).files]  # what `fob flash` installs
             extra = sum(compile_to(f, Path(tmp) / board / f.with_suffix(".mpy").name) for f in files)
             print(
                 "  %s: %d bytes with its %d board bytes (micropython-lib ssd1306 not counted)"
