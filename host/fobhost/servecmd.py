@@ -40,9 +40,10 @@ def open_service(args, **engine_options):
 def register(subparsers):
     parser = subparsers.add_parser(
         "serve",
-        help="run the validation service (HTTP JSON API)",
-        description="Serve the fobauth HTTP JSON API under %s. Callers send 'Authorization: Bearer KEY' with "
-        "the key from $%s or --api-key-file." % (settings.PREFIX, settings.API_KEY_ENV),
+        help="run the validation service (HTTP JSON API and the bank portal)",
+        description="Serve the fobauth HTTP JSON API under %s and the bank portal's screens at /. API callers "
+        "send 'Authorization: Bearer KEY' with the key from $%s or --api-key-file."
+        % (settings.PREFIX, settings.API_KEY_ENV),
     )
     add_storage_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
