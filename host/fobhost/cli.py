@@ -54,6 +54,9 @@ def main(argv=None):
     except UsageError as error:
         print("fob %s: error: %s" % (args.command, error), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("fob %s: interrupted" % args.command, file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

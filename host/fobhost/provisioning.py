@@ -120,6 +120,8 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
         step = "RECORD"
         inventory.record(serial, seed, algorithm, digits, period, expiry, info.get("board", "?"), info.get("fw", "?"))
     except KeyboardInterrupt:
+        if step == "RECORD" and inventory.contains(serial):
+            raise  # it landed after the record was committed: the fob is done, sealed and recorded
         raise ProvisioningError(step, "interrupted", _wipe(client)) from None
     except DeviceError as error:
         if error.code == "sealed":  # sealed before we came: INFO says CLOCK, not SEALED, when its clock is lost

@@ -371,6 +371,23 @@ def test_ctrl_c_at_the_desk_wipes_the_device(fob, inventory_path):
     assert fob.token.state == "BLANK" and inventory_is_empty(inventory_path)
 
 
+def test_ctrl_c_just_after_the_record_keeps_the_recorded_fob(fob, inventory_path, monkeypatch, capsys):
+    """A Ctrl-C landing after the inventory commit must not wipe a fob the inventory now holds."""
+    record = Inventory.record
+
+    def record_then_interrupt(self, *args, **kwargs):
+        record(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Inventory, "record", record_then_interrupt)
+    assert fob_main("provision", "--port", fob.port, "--inventory", str(inventory_path)) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert fob.token.state == "SEALED"
+    with Inventory(inventory_path) as inventory:
+        [recorded] = inventory.tokens()
+        assert inventory.seed(recorded.serial) == fob.token.record.seed
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.binary(max_size=80) | st.sampled_from([b"\n", b"FOB1 ", b" *", b"OK ", b"ERR "]), max_size=12))
 def test_fuzz_the_host_survives_any_reply(fob, replies):
