@@ -32,21 +32,11 @@ NOW = 1_800_000_000
 # Serves each fob's frames to a fresh Token in the VM and times handle() per command.
 VM_SCRIPT = """
 import json, os, time
-from fobcore.board import Board
 from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from vmboard import VmBoard
 
-class VmBoard(Board):
-    name = "vm"
-    def __init__(self, storage):
-        self.storage = storage
-        self.t = None
-    def time(self):
-        return self.t
-    def set_time(self, t):
-        self.t = t
-    def storage_dir(self):
-        return self.storage
+class BenchBoard(VmBoard):
     def free_bytes(self):
         return 0
 
@@ -54,9 +44,7 @@ frames = json.loads(open("/bench/frames.json").read())
 times = {}
 os.mkdir("/data")
 for n in range(%d):
-    storage = "/data/fob%%d" %% n
-    os.mkdir(storage)
-    handler = DeviceHandler(Token(VmBoard(storage)))
+    handler = DeviceHandler(Token(BenchBoard(storage="/data/fob%%d" %% n)))
     for command, line in frames:
         start = time.ticks_us()
         reply = handler.handle(line.encode())
@@ -121,7 +109,7 @@ def micropython_device():
         script = Path(folder, "bench.py")
         script.write_text(VM_SCRIPT % (FOBS * 5))
         command = ["node", str(ROOT / "tools/mpvm/run.mjs"), "--copy", "%s:/lib/fobcore" % (ROOT / "firmware/fobcore")]
-        command += ["--copy", "%s:/bench" % folder, str(script)]
+        command += ["--copy", "%s:/lib" % (ROOT / "tests/firmware/vm"), "--copy", "%s:/bench" % folder, str(script)]
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     times = json.loads(done.stdout.splitlines()[-1])
     return {command: sum(values) / len(values) for command, values in times.items()}

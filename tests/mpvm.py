@@ -14,6 +14,8 @@ RUNNER = ROOT / "tools" / "mpvm" / "run.mjs"
 FIRMWARE = ROOT / "firmware"
 # Where the firmware lives in the VM, as `fob flash` lays it out on a board.
 FOBCORE = (FIRMWARE / "fobcore", "/lib/fobcore")
+# A board for scripts in the VM (tests/firmware/vm/vmboard.py), importable there as ``vmboard``.
+VMBOARD = (ROOT / "tests" / "firmware" / "vm", "/lib")
 
 
 class MicroPythonError(AssertionError):

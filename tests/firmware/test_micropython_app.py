@@ -1,17 +1,15 @@
 """The firmware inside the real MicroPython VM: same pixels as CPython, same states, same records."""
 
 import json
-from pathlib import Path
 
 from fakeboard import FakeBoard
 
 from fobcore import render
 from fobcore.monofb import FrameBuffer
 from fobcore.record import Record, encode
-from mpvm import FOBCORE, run
+from mpvm import FOBCORE, VMBOARD, run
 from oracles import pyotp_totp_at
 
-VM_LIB = (str(Path(__file__).parent / "vm"), "/lib")
 NOW = 1_800_000_035
 SEED = bytes(range(100, 132))
 
@@ -128,7 +126,7 @@ print(json.dumps(out))
 
 
 def test_the_app_through_every_state_inside_micropython(tmp_path, vm_cases):
-    out = json.loads(run(VM_APP % (NOW, SEED.hex()), copies=(FOBCORE, VM_LIB)))
+    out = json.loads(run(VM_APP % (NOW, SEED.hex()), copies=(FOBCORE, VMBOARD)))
 
     blank_board = FakeBoard(tmp_path, NOW)
     fb = blank_board.framebuffer

@@ -9,32 +9,23 @@ from fakeboard import FakeBoard
 from fobcore import hashes
 from fobcore.protocol import DeviceHandler, LineAssembler, crc16, encode_frame, format_fields
 from fobcore.token import Token
-from mpvm import FOBCORE, run
+from mpvm import FOBCORE, VMBOARD, run
 
 NOW = 1_800_000_000
 FREE = 12345
 
 VM_SCRIPT = """
 import binascii, json, os
-from fobcore.board import Board
 from fobcore import hashes
 from fobcore.protocol import DeviceHandler, LineAssembler, crc16
 from fobcore.token import Token
+from vmboard import VmBoard
 
-class VmBoard(Board):
+class FixedBoard(VmBoard):
     name = "fake"
-    def __init__(self, t):
-        self.t = t
-    def time(self):
-        return self.t
-    def set_time(self, t):
-        self.t = t
-    def storage_dir(self):
-        return "/data"
     def free_bytes(self):
         return %d
 
-os.mkdir("/data")
 with open("/cases/cases.json") as f:
     cases = json.load(f)
 out = {"crc": [crc16(binascii.unhexlify(h)) for h in cases["crc"]]}
@@ -44,7 +35,7 @@ for chunk in cases["chunks"]:
     for line in assembler.feed(binascii.unhexlify(chunk)):
         lines.append(None if line is None else binascii.hexlify(line).decode())
 out["lines"] = lines
-handler = DeviceHandler(Token(VmBoard(%d)))
+handler = DeviceHandler(Token(FixedBoard(%d)))
 out["replies"] = [handler.handle(None if l is None else binascii.unhexlify(l)).decode() for l in cases["session"]]
 print(json.dumps(out))
 """ % (FREE, NOW)
@@ -101,7 +92,7 @@ def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatc
         "session": [None if line is None else line.hex() for line in session],
     }
     (tmp_path / "cases.json").write_text(json.dumps(cases))
-    got = json.loads(run(VM_SCRIPT, copies=(FOBCORE, (tmp_path, "/cases"))).splitlines()[-1])
+    got = json.loads(run(VM_SCRIPT, copies=(FOBCORE, VMBOARD, (tmp_path, "/cases"))).splitlines()[-1])
 
     assert got["crc"] == [binascii.crc_hqx(data, 0xFFFF) for data in crc_inputs] == [crc16(d) for d in crc_inputs]
     assembler = LineAssembler(32)
