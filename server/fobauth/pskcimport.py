@@ -11,12 +11,12 @@ import io
 import pskc
 from pskc.exceptions import DecryptionError, PSKCError
 
-from fobauth import entry
+from fobauth import entry, settings
 from fobauth.errors import BadPskc, BadSerial
 from fobcore import otp
 
 TOTP_URN = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
-MAX_DOCUMENT_BYTES = 1 << 20
+MAX_DOCUMENT_BYTES = settings.MAX_PSKC_BYTES
 _SUITES = {None: "sha1", "": "sha1", "HMAC-SHA1": "sha1", "HMAC-SHA256": "sha256", "HMAC-SHA512": "sha512"}
 
 

@@ -158,9 +158,9 @@ class RunningServer:
     def __init__(self, options, environment):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(port), "--quiet", *options]
-        self.base = "http://127.0.0.1:%d/api/v1" % port
+            self.port = probe.getsockname()[1]
+        argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(self.port), "--quiet", *options]
+        self.base = "http://127.0.0.1:%d/api/v1" % self.port
         self.process = subprocess.Popen(argv, env=environment, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while True:
