@@ -2,12 +2,15 @@
 and a caller without the API key gets 401 before its body is read.  Memory is measured on a real
 `fob serve` (uvicorn) process, as the peak resident size the kernel records for it."""
 
+import asyncio
 import socket
 
 import httpx
 import pytest
 
 from fobauth import settings
+from fobauth.limits import Guard
+from fobhost.cli import main
 
 V1 = "/api/v1"
 API_KEY = "hostile-test-api-key-0123"
@@ -123,3 +126,60 @@ def test_a_hostile_client_cannot_make_the_server_allocate_its_request(fob_serve,
     growth = peak_rss(server.process.pid) - before
     assert growth < ALLOWED_GROWTH, "the server grew by %.1f MiB" % (growth / 2**20)
     assert answer == "" or answer.split()[1] == status, answer
+
+
+# -- overload and proxies -----------------------------------------------------------------------
+
+
+def test_a_busy_process_answers_503_with_retry_after(monkeypatch):
+    monkeypatch.setattr(settings, "MAX_IN_FLIGHT", 2)
+    refused, answered = asyncio.run(three_requests_two_slots())
+    assert refused.status_code == 503 and refused.json()["error"] == "overloaded"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert [r.status_code for r in answered] == [200, 200]
+
+
+async def three_requests_two_slots():
+    """Two requests the app holds until a third has been answered, through the Guard."""
+    release, both_in = asyncio.Event(), asyncio.Event()
+    inside = []
+
+    async def slow_app(scope, receive, send):
+        inside.append(scope["path"])
+        if len(inside) == 2:
+            both_in.set()
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    guard = Guard(slow_app, V1, (), key_refusal=lambda source, key: None, respond_error=None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(guard), base_url="http://fob") as client:
+        working = [asyncio.create_task(client.get(V1 + "/users/u%d" % i)) for i in range(2)]
+        await both_in.wait()
+        refused = await client.get(V1 + "/users/u3")
+        release.set()
+        return refused, await asyncio.gather(*working)
+
+
+def per_address_statuses(server, forwarded_for):
+    auth = {"Authorization": "Bearer " + API_KEY}
+    return [
+        httpx.get(server.base + "/users/nobody", headers={**auth, "X-Forwarded-For": address}).status_code
+        for address in forwarded_for
+    ]
+
+
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(fob_serve, tmp_path):
+    storage = ["--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
+    proxied = fob_serve(*storage, "--source-rate", "2/60", "--trusted-proxy", "127.0.0.1", FOB_API_KEY=API_KEY)
+    addresses = ["10.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2"]
+    assert per_address_statuses(proxied, addresses) == [404, 404, 429, 404, 404]
+    direct = fob_serve(*storage, "--source-rate", "2/60", FOB_API_KEY=API_KEY)
+    assert per_address_statuses(direct, addresses) == [404, 404, 429, 429, 429]
+
+
+@pytest.mark.parametrize("value", ["proxy.example", "10.0.0.300", "*"])
+def test_a_malformed_trusted_proxy_is_refused(tmp_path, capsys, value):
+    argv = ["serve", "--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
+    assert main([*argv, "--trusted-proxy", value]) == 2
+    assert "not an IP address" in capsys.readouterr().err
