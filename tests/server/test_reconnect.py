@@ -1,6 +1,12 @@
 """A PostgreSQL server that drops the service's connections (a restart, a failover) costs no request."""
 
+import socket
+import threading
+
+import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from fobauth.database import make_engine
 
@@ -22,3 +28,74 @@ def test_verification_survives_dropped_connections(make_bank, postgres_url):
     assert dropped >= 1
     bank.service.verify("bob", bank.code("87654321"))
     assert bank.service.status("bob").failures == 0
+
+
+class CommitCutter:
+    """A TCP relay to PostgreSQL that, once armed, passes on the COMMIT of the first transaction whose
+    statements contain ``marker`` and then cuts the connection before the answer comes back: the
+    server has committed, the client cannot know it."""
+
+    def __init__(self, url, marker):
+        parsed = make_url(url)
+        self._target = (parsed.host, parsed.port)
+        self._marker = marker
+        self.armed = False
+        self.cuts = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = parsed.set(port=self._listener.getsockname()[1]).render_as_string(hide_password=False)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            client, _ = self._listener.accept()
+            server = socket.create_connection(self._target)
+            state = {"marked": False, "cut": False}
+            threading.Thread(target=self._upstream, args=(client, server, state), daemon=True).start()
+            threading.Thread(target=self._downstream, args=(server, client, state), daemon=True).start()
+
+    def _upstream(self, client, server, state):
+        while data := _recv(client):
+            if self.armed and self._marker in data:
+                state["marked"] = True
+            if state["marked"] and b"COMMIT\x00" in data:
+                self.armed, state["cut"] = False, True  # set before the server can answer
+            if not _send(server, data):
+                break
+        server.close()
+
+    def _downstream(self, server, client, state):
+        while data := _recv(server):
+            if state["cut"]:
+                self.cuts += 1
+                break
+            if not _send(client, data):
+                break
+        client.close()
+        server.close()
+
+
+def _send(connection, data):
+    try:
+        connection.sendall(data)
+        return True
+    except OSError:
+        return False
+
+
+def _recv(connection):
+    try:
+        return connection.recv(65536)
+    except OSError:
+        return b""
+
+
+def test_a_commit_lost_with_its_connection_is_not_retried_into_a_second_failure(make_bank, postgres_url):
+    bank = make_bank(postgres_url)
+    bank.registered("alice")
+    cutter = CommitCutter(postgres_url, marker=b"failures")
+    through_cutter = make_bank(cutter.url).service
+    cutter.armed = True
+    with pytest.raises(DBAPIError):  # whether it counted cannot be known: the client is told to retry
+        through_cutter.verify("alice", "000000")
+    assert cutter.cuts == 1
+    assert bank.service.status("alice").failures == 1  # committed once, and not again by a retry
