@@ -61,7 +61,7 @@ class CommitCutter:
                 self.armed, state["cut"] = False, True  # set before the server can answer
             if not _send(server, data):
                 break
-        server.close()
+        _hang_up(server)
 
     def _downstream(self, server, client, state):
         while data := _recv(server):
@@ -70,8 +70,17 @@ class CommitCutter:
                 break
             if not _send(client, data):
                 break
-        client.close()
-        server.close()
+        _hang_up(client)
+        _hang_up(server)
+
+
+def _hang_up(connection):
+    """Close ``connection`` so that its peer and a thread blocked reading it both see the end at once."""
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+    connection.close()
 
 
 def _send(connection, data):
