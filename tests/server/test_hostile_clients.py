@@ -3,7 +3,9 @@ and a caller without the API key gets 401 before its body is read.  Memory is me
 `fob serve` (uvicorn) process, as the peak resident size the kernel records for it."""
 
 import asyncio
+import re
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -183,3 +185,10 @@ def test_a_malformed_trusted_proxy_is_refused(tmp_path, capsys, value):
     argv = ["serve", "--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
     assert main([*argv, "--trusted-proxy", value]) == 2
     assert "not an IP address" in capsys.readouterr().err
+
+
+def test_the_documented_limits_are_the_settings():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text()
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (\d+) \|", doc, re.MULTILINE))
+    assert len(rows) == 10
+    assert {name: int(value) for name, value in rows.items()} == {name: getattr(settings, name) for name in rows}
