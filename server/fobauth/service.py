@@ -441,8 +441,13 @@ class AuthService:
             if refusal:
                 self._audit(conn, now, "register", refusal.code, subject, subject, serial)
                 return refusal
+            # The token row stays locked to the end of the transaction: a user of another customer
+            # registering it at the same moment waits here, then sees this binding (PostgreSQL; SQLite's
+            # BEGIN IMMEDIATE already runs one writer at a time).
             token = conn.execute(
-                select(tokens.c.id.label("token_id"), *_TOKEN_COLUMNS).where(tokens.c.serial == serial)
+                select(tokens.c.id.label("token_id"), *_TOKEN_COLUMNS)
+                .where(tokens.c.serial == serial)
+                .with_for_update()
             ).first()
             if token is None:
                 self._audit(conn, now, "register", "unknown_token", subject, subject, serial)
