@@ -28,6 +28,9 @@ class Token(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     last_step: Mapped[int] = mapped_column(BigInteger, default=-1)
     drift: Mapped[int] = mapped_column(Integer, default=0)
+    # The drift before a resynchronisation that no code has confirmed yet: its window stays open, so a
+    # resync from someone else's old codes cannot lock the user out (docs/server.md, rule 8).
+    previous_drift: Mapped[int | None] = mapped_column(Integer)
     imported_at: Mapped[int] = mapped_column(BigInteger)
 
 

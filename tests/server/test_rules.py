@@ -466,3 +466,32 @@ def test_resynchronisation_codes_are_one_time_too(bank):
         bank.service.resync("alice", *pair)
     with refused("replayed"):
         bank.service.verify("alice", bank.code("12345678", 5))
+
+
+@pytest.mark.parametrize("resyncs", [1, 2])
+def test_a_resync_from_old_codes_cannot_lock_the_user_out(bank, resyncs):
+    """Whoever saw never-used codes from some minutes ago can resynchronise the token to that old
+    position; the user's real token, still on time, must keep working (the window the token had
+    before the resync stays open until a code confirms one of the two)."""
+    bank.registered("alice")
+    bank.clock.advance(20 * MINUTE)
+    for pair in [(-9, -8), (-6, -5)][:resyncs]:
+        bank.service.resync("alice", *(bank.code("12345678", step) for step in pair))
+    for _ in range(5):
+        bank.service.verify("alice", bank.code("12345678"))
+        bank.clock.advance(MINUTE)
+    status = bank.service.status("alice")
+    assert (status.failures, status.suspended) == (0, False)
+    with refused("invalid_code"):  # the old position is closed again once the real one is confirmed
+        bank.service.verify("alice", bank.code("12345678", -4))
+
+
+def test_after_a_real_resync_codes_at_the_old_position_are_refused(bank):
+    bank.registered("alice")
+    bank.clock.advance(10 * MINUTE)
+    bank.service.resync("alice", bank.code("12345678", 6), bank.code("12345678", 7))  # the token runs fast
+    bank.clock.advance(MINUTE)
+    bank.service.verify("alice", bank.code("12345678", 8))  # confirms the new position
+    bank.clock.advance(MINUTE)
+    with refused("invalid_code"):
+        bank.service.verify("alice", bank.code("12345678", 0))
