@@ -17,4 +17,3 @@ def row(at, event, result, actor=None, subject=None, serial=None):
     """The parameters of ``INSERT`` for one event."""
     values = (at, event, result, actor, subject, serial)
     return {PARAMETER % name: value for name, value in zip(COLUMNS, values, strict=True)}
-
