@@ -25,7 +25,6 @@ from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
 from fobauth.seedbox import SeedKeyError
 from fobauth.settings import PREFIX, ROLES
-from fobauth.verifylane import VerifyLane
 
 DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
 DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
@@ -282,5 +281,4 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         )
 
     app.include_router(router)
-    app.add_middleware(VerifyLane, prefix=PREFIX, service=service, gate=gate, respond_error=error_response)
     return app
