@@ -6,6 +6,8 @@ a 4xx with ``{"error": CODE, "message": TEXT}``; malformed input is 400
 ``bad_request``, never a 500.
 """
 
+import asyncio
+import concurrent.futures
 import datetime
 import hmac
 import logging
@@ -248,9 +250,14 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     async def skip(user_id: UserId) -> UserOut:
         return user_out(await call(service.skip_registration, user_id))
 
+    # Verifications, the load a bank sends, run on as many threads as the pool has database connections:
+    # more would only queue for the pool and compete for the GIL (docs/server.md, Performance).
+    pool_size = getattr(service.engine.pool, "size", None)
+    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
+
     @router.post("/users/{user_id}/verify", response_model=Verified, dependencies=[Depends(code_attempt)])
     async def verify(body: Verification, user_id: UserId) -> Verified:
-        await call(service.verify, user_id, body.code)
+        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
         return Verified(user_id=user_id, verified=True)
 
     @router.post("/users/{user_id}/token/resync", response_model=Verified, dependencies=[Depends(code_attempt)])
