@@ -1,11 +1,12 @@
 """The bank's hardware-token rules, as a library: registration, sharing, one-time use, lockout,
 unlock, revocation, validity and clock drift.
 
-Every decision that two requests could race on is a single conditional
-UPDATE whose row count decides (a step is consumed only where
-``last_step < step``; failures are counted with ``failures = failures + 1``),
-so the rules hold across threads and across service processes sharing one
-database.  Each security event is written to the audit table in the same
+What happens to a code is decided by one pure function (fobauth.decision)
+and carried out by one set of statements (fobauth.acceptance).  Everything
+two requests could race on is a conditional UPDATE whose row count decides
+(a step is consumed only where ``last_step < step``; failures are counted
+with ``failures = failures + 1``), so the rules hold across threads and
+across service processes sharing one database.  Each security event is written to the audit table in the same
 transaction as the change it records.  Time comes from ``clock`` so tests
 can move it.
 """
