@@ -157,10 +157,8 @@ def round_trips(engine):
 
 @pytest.mark.parametrize("situation, refusal", [*SITUATIONS, ("right code", None)])
 def test_the_general_path_needs_at_most_3_round_trips(make_bank, postgres_url, situation, refusal):
-    bank, user, code = set_up(make_bank, postgres_url, "replayed code" if situation == "right code" else situation)
-    bank.service = type(bank.service)(
-        bank.service.engine, bank.service._seedbox, bank.service.policy, bank.clock, fast_path=False
-    )
+    story = "replayed code" if situation == "right code" else situation
+    bank, user, code = set_up(make_bank, postgres_url, story, fast_path=False)
     if situation == "right code":
         bank.clock.advance(bank.PERIOD)
         code = bank.code("12345678")
