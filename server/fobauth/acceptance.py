@@ -25,12 +25,12 @@ fast path).  A session is a callable ``run(statement, params)`` returning
 
 import contextlib
 
-from sqlalchemy import String, and_, bindparam, case, exists, insert, literal, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, exists, or_, select, union_all, update
 from sqlalchemy.exc import DBAPIError
 
 from fobauth import audit
 from fobauth import decision as decided
-from fobauth.schema import audit_events, tokens, users
+from fobauth.schema import tokens, users
 
 TOKEN_COLUMNS = (
     tokens.c.serial,
@@ -108,33 +108,21 @@ LOST_RACE_OF = {
 }
 
 
-def _audit_values(*results):
-    """The audit columns as bound parameters, with ``results`` (event, result) as constants when given."""
-    columns = [audit_events.c[name] for name in audit.COLUMNS]
-    values = {column.name: bindparam(audit.PARAMETER % column.name, type_=column.type) for column in columns}
-    for name, value in zip(("event", "result"), results, strict=False):
-        values[name] = value if not isinstance(value, str) else literal(value, String)
-    return columns, [values[column.name] for column in columns]
-
-
 def _accept_in_one():
     consumed = CONSUME.returning(tokens.c.id).cte("consumed")
     reset = RESET_FAILURES.where(select(consumed.c.id).exists()).cte("reset")
     outcome = case((select(consumed.c.id).exists(), decided.ACCEPTED), else_=LOST_RACE_OF[False].scalar_subquery())
-    columns, values = _audit_values(bindparam(audit.PARAMETER % "event", type_=String), outcome)
-    return insert(audit_events).from_select(columns, select(*values)).returning(audit_events.c.result).add_cte(reset)
+    return audit.insert_selected(select(*audit.selected(result=outcome))).add_cte(reset)
 
 
 def _count_in_one():
     counted = COUNT_FAILURE.cte("counted")
-    event = bindparam(audit.PARAMETER % "event", type_=String)
     rows = [
-        select(*_audit_values(event, decided.WRONG)[1]).select_from(counted),
-        select(*_audit_values("lockout", decided.SUSPENDED)[1]).select_from(counted).where(counted.c.suspended),
-        select(*_audit_values(event, decided.SUSPENDED)[1]).where(~select(counted.c.suspended).exists()),
+        select(*audit.selected(result=decided.WRONG)).select_from(counted),
+        select(*audit.selected("lockout", decided.SUSPENDED)).select_from(counted).where(counted.c.suspended),
+        select(*audit.selected(result=decided.SUSPENDED)).where(~select(counted.c.suspended).exists()),
     ]
-    columns = [audit_events.c[name] for name in audit.COLUMNS]
-    return insert(audit_events).from_select(columns, union_all(*rows)).returning(audit_events.c.result)
+    return audit.insert_selected(union_all(*rows))
 
 
 ACCEPT_IN_ONE = _accept_in_one()
