@@ -22,6 +22,7 @@ _PGBENCH_VALUES = {
     "step": "(extract(epoch from clock_timestamp()) * 1000000)::bigint",
     "drift": "0",
     "previous_drift": "NULL",
+    "resync_step": "NULL",
     "audit_at": "0",
     "audit_event": "'verify'",
     "audit_actor": "'bench'",

@@ -42,6 +42,7 @@ TOKEN_COLUMNS = (
     tokens.c.last_step,
     tokens.c.drift,
     tokens.c.previous_drift,
+    tokens.c.resync_step,
 )
 USER_COLUMNS = (
     users.c.id,
@@ -81,7 +82,12 @@ def _consume(user_holds_token):
             tokens.c.last_step < bindparam("step"),
             exists().where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False), user_holds_token),
         )
-        .values(last_step=bindparam("step"), drift=bindparam("drift"), previous_drift=bindparam("previous_drift"))
+        .values(
+            last_step=bindparam("step"),
+            drift=bindparam("drift"),
+            previous_drift=bindparam("previous_drift"),
+            resync_step=bindparam("resync_step"),
+        )
     )
 
 
@@ -142,7 +148,8 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
         "max_failures": policy.max_failures,
     }
     if outcome.outcome == decided.ACCEPTED:
-        params.update(step=outcome.step, drift=outcome.drift, previous_drift=outcome.previous_drift, now=now)
+        params.update(step=outcome.step, drift=outcome.drift, now=now)
+        params.update(previous_drift=outcome.previous_drift, resync_step=outcome.resync_step)
         params["token_pk"] = token.token_id if unbound else row.token_id
         if in_one and not unbound:
             return [result for (result,) in run(ACCEPT_IN_ONE, params)[0]]

@@ -31,7 +31,8 @@ class Decision:
     outcome: str
     step: int | None = None  # ACCEPTED: the step consumed (of the last code)
     drift: int | None = None  # ACCEPTED: the token's drift from now on
-    previous_drift: int | None = None  # ACCEPTED: the drift kept open after a resynchronisation
+    previous_drift: int | None = None  # ACCEPTED: the drift whose window stays open after a resync
+    resync_step: int | None = None  # ACCEPTED: the server's step at that resync
     message: str | None = None  # BAD_CODE: what is wrong with it
 
 
@@ -65,10 +66,20 @@ def decide(token, open_seed, policy, now, codes, suspended=False, resync=False):
         return Decision(REPLAYED if steps else WRONG)
     step = fresh[0]
     drift = step - now_step
-    previous = None
-    if resync:  # the position before the first unconfirmed resync stays open until a code confirms one
+    return Decision(ACCEPTED, step, drift, *_position_kept_open(token, policy, now_step, step, drift, resync))
+
+
+def _position_kept_open(token, policy, now_step, step, drift, resync):
+    """(previous drift, resync step) to store.  A resync can come from codes someone saw some minutes
+    ago, so it keeps the token's position before it open (the first one, over several resyncs), with
+    the server's step at that time.  A code closes it by matching it, or by matching the new position at
+    a step later than the resync's: a code nobody could have seen before the resync."""
+    if resync:
         previous = token.drift if token.previous_drift is None else token.previous_drift
-    return Decision(ACCEPTED, step, drift, None if previous == drift else previous)
+        return (None, None) if previous == drift else (previous, now_step)
+    if token.previous_drift is None or abs(step - (now_step + token.previous_drift)) <= policy.window:
+        return None, None
+    return (token.previous_drift, token.resync_step) if step <= token.resync_step else (None, None)
 
 
 def _matching(otp, codes, windows):

@@ -18,7 +18,7 @@ TOTP = pyotp.TOTP(base64.b32encode(SEED).decode(), interval=60)
 
 def token(**changes):
     fields = dict(digits=6, period=60, algorithm="sha1", expires_at=NOW + 3600, last_step=STEP - 5, drift=0)
-    return types.SimpleNamespace(**{"previous_drift": None, **fields, **changes})
+    return types.SimpleNamespace(**{"previous_drift": None, "resync_step": None, **fields, **changes})
 
 
 def code(steps):
@@ -63,10 +63,20 @@ def test_wrong_replayed_and_outside_the_window():
 
 def test_a_resync_keeps_the_first_position_it_replaced_open():
     first, _ = decide(token(last_step=STEP - 20), [code(-9), code(-8)], resync=True)
-    assert (first.outcome, first.step, first.drift, first.previous_drift) == (decision.ACCEPTED, STEP - 8, -8, 0)
-    moved = token(last_step=first.step, drift=first.drift, previous_drift=first.previous_drift)
+    assert (first.outcome, first.step, first.drift) == (decision.ACCEPTED, STEP - 8, -8)
+    assert (first.previous_drift, first.resync_step) == (0, STEP)
+    moved = token(last_step=first.step, drift=-8, previous_drift=0, resync_step=STEP)
     second, _ = decide(moved, [code(-6), code(-5)], resync=True)
-    assert (second.drift, second.previous_drift) == (-5, 0)  # still the position before any resync
-    again = token(last_step=second.step, drift=second.drift, previous_drift=second.previous_drift)
+    assert (second.drift, second.previous_drift, second.resync_step) == (-5, 0, STEP)  # the first position
+    again = token(last_step=second.step, drift=-5, previous_drift=0, resync_step=STEP)
     real, _ = decide(again, [code(0)])
-    assert (real.outcome, real.drift, real.previous_drift) == (decision.ACCEPTED, 0, None)  # confirmed, closed
+    assert (real.outcome, real.drift, real.previous_drift, real.resync_step) == (decision.ACCEPTED, 0, None, None)
+
+
+def test_only_a_code_later_than_the_resync_confirms_its_position():
+    resynced = token(last_step=STEP - 8, drift=-8, previous_drift=0, resync_step=STEP)
+    seen_before, _ = decide(resynced, [code(-7)])  # could have been seen before the resync
+    assert (seen_before.outcome, seen_before.previous_drift, seen_before.resync_step) == (decision.ACCEPTED, 0, STEP)
+    later = token(last_step=STEP - 8, drift=-8, previous_drift=0, resync_step=STEP - 8)
+    confirmed, _ = decide(later, [code(-7)])  # shown only after the resync
+    assert (confirmed.outcome, confirmed.previous_drift, confirmed.resync_step) == (decision.ACCEPTED, None, None)

@@ -72,7 +72,9 @@ class Pair:
 def state(service, prefix, serial):
     with service.engine.connect() as conn:
         token_rows = conn.execute(
-            select(tokens.c.last_step, tokens.c.drift, tokens.c.previous_drift).where(tokens.c.serial == serial)
+            select(tokens.c.last_step, tokens.c.drift, tokens.c.previous_drift, tokens.c.resync_step).where(
+                tokens.c.serial == serial
+            )
         ).all()
         user_rows = conn.execute(
             select(users.c.user_id, users.c.token_id.is_(None), users.c.failures, users.c.suspended)

@@ -495,3 +495,27 @@ def test_after_a_real_resync_codes_at_the_old_position_are_refused(bank):
     bank.clock.advance(MINUTE)
     with refused("invalid_code"):
         bank.service.verify("alice", bank.code("12345678", 0))
+
+
+def test_a_resync_and_a_third_old_code_cannot_lock_the_user_out_either(bank):
+    """Codes an observer could have seen before the resync (steps up to the server's step at the
+    resync) never confirm its position: the window of the position before stays open."""
+    bank.registered("alice")
+    bank.clock.advance(20 * MINUTE)
+    bank.service.resync("alice", bank.code("12345678", -9), bank.code("12345678", -8))
+    bank.service.verify("alice", bank.code("12345678", -7))
+    for _ in range(5):
+        bank.service.verify("alice", bank.code("12345678"))
+        bank.clock.advance(MINUTE)
+    assert bank.service.status("alice").failures == 0
+
+
+def test_a_slow_token_resynchronised_works_at_its_new_position(bank):
+    bank.registered("alice")
+    bank.clock.advance(20 * MINUTE)
+    bank.service.resync("alice", bank.code("12345678", -9), bank.code("12345678", -8))  # 8 minutes slow
+    for _ in range(12):  # past the resync's own step: the new position is confirmed on the way
+        bank.clock.advance(MINUTE)
+        bank.service.verify("alice", bank.code("12345678", -8))
+    with refused("invalid_code"):
+        bank.service.verify("alice", bank.code("12345678", 1))  # the old position is closed now

@@ -1,4 +1,4 @@
-"""tokens.previous_drift: the drift before an unconfirmed resynchronisation.
+"""tokens.previous_drift, tokens.resync_step: the position before an unconfirmed resynchronisation.
 
 Revision ID: 0002
 Revises: 0001
@@ -16,8 +16,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("tokens") as table:
         table.add_column(sa.Column("previous_drift", sa.Integer, nullable=True))
+        table.add_column(sa.Column("resync_step", sa.BigInteger, nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("tokens") as table:
+        table.drop_column("resync_step")
         table.drop_column("previous_drift")
