@@ -21,9 +21,16 @@ def register(subparsers):
     parser.add_argument("--format", choices=("pskc", "csv"), default="pskc", help="file format (default: pskc)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (mode 0600)")
     protection = parser.add_mutually_exclusive_group()
-    protection.add_argument("--password-file", metavar="FILE", help="PBKDF2 + AES-256 with the password in FILE")
+    protection.add_argument("--password-file", metavar="FILE", help="PBKDF2 + AES with the password in FILE")
     protection.add_argument("--psk-file", metavar="FILE", help="AES with the pre-shared key in FILE (hex)")
     protection.add_argument("--plaintext", action="store_true", help="write the seeds unencrypted")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(export.PROFILES),
+        default=export.DEFAULT_PROFILE,
+        help="cipher + MAC of an encrypted PSKC (default: %(default)s, which privacyIDEA and python-pskc import; "
+        "aes256-hmac-sha256 needs a 256-bit PSK and is not read by privacyIDEA)",
+    )
     cliopts.add_inventory(parser)
     parser.set_defaults(run=run)
 
@@ -52,7 +59,7 @@ def run(args):
             data = export.csv_text(tokens)
         else:
             out = io.BytesIO()
-            export.pskc_document(tokens, protection).write(out)
+            export.pskc_document(tokens, protection, args.profile).write(out)
             data = out.getvalue()
         export.write_private(args.output, data)
     except (export.ExportError, InventoryError) as error:
