@@ -105,7 +105,7 @@ def csv_text(tokens):
 def read_password(path):
     """The first line of ``path``, without its line end."""
     try:
-        text = _read(path).decode("utf-8", "strict").split("\n", 1)[0].rstrip("\r")
+        text = read_file(path).decode("utf-8", "strict").split("\n", 1)[0].rstrip("\r")
     except UnicodeDecodeError:  # its message would quote a byte of the password
         raise ExportError("%s: the password file is not UTF-8 text" % path) from None
     if not text:
@@ -115,7 +115,7 @@ def read_password(path):
 
 def read_psk(path):
     """A 128-, 192- or 256-bit AES key written in hex (e.g. `openssl rand -hex 16`)."""
-    text = "".join(_read(path).decode("ascii", "replace").split())
+    text = "".join(read_file(path).decode("ascii", "replace").split())
     try:
         key = bytes.fromhex(text)
     except ValueError:
@@ -125,7 +125,7 @@ def read_psk(path):
     return key
 
 
-def _read(path):
+def read_file(path):
     try:
         return Path(path).read_bytes()
     except OSError as error:

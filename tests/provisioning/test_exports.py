@@ -148,7 +148,7 @@ def test_csv(filled, tmp_path):
     "argv, message",
     [
         ([], "say how to protect the seeds"),
-        (["--format", "csv", "--password-file", "x"], "CSV cannot be encrypted"),
+        (["--format", "csv", "--password-file", "x"], "csv cannot be encrypted"),
         (["--plaintext", "99999999"], "not in the inventory: 99999999"),
         (["--password-file", "missing"], "missing: No such file or directory"),
         (["--password-file", "empty"], "the password file is empty"),
