@@ -12,6 +12,9 @@ import datetime
 import functools
 import hmac
 import logging
+import os
+import sys
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
@@ -171,12 +174,20 @@ HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
 
 
+def _lowly():
+    """Lower the CPU priority of the calling thread (the import thread), so an import's key derivation
+    (up to about a second of CPU, fobauth.pskcimport) yields to verifications.  Linux schedules threads
+    as tasks and lets setpriority name one by its id; elsewhere the call would renice the whole process."""
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAULT_SOURCE_RATE):
     """The ASGI application serving ``service`` to callers holding ``api_key``."""
     if not api_key:
         raise ValueError("an API key is required")
     gate = Gate(api_key, user_rate, source_rate)
-    imports = concurrent.futures.ThreadPoolExecutor(1, "pskc-import")
+    imports = concurrent.futures.ThreadPoolExecutor(1, "pskc-import", initializer=_lowly)
     bearer = HTTPBearer(auto_error=False)
 
     # Dependencies and handlers are coroutines: cheap work stays on the event loop, and each request
