@@ -128,3 +128,27 @@ def test_privacyidea_imports_the_export_and_accepts_the_code_once(server, invent
     assert check(url, serial, wrong) is False
     assert check(url, serial, code) is True
     assert check(url, serial, code) is False  # the replay
+
+
+def test_the_documented_workarounds_for_sha256_fobs_and_expiry(server, tmp_path):
+    """docs/interop.md: a SHA-256 fob goes in as OATH CSV (its PSKC Suite would be checked as SHA-1), and
+    the expiry privacyIDEA drops is set afterwards with /token/set."""
+    url, admin = server
+    serial, seed = "2026000005", os.urandom(32)
+    inventory = tmp_path / "inventory.sqlite3"
+    with Inventory(inventory) as store:
+        store.record(serial, seed, "sha256", 8, 30, EXPIRY, "fake", "0.1.0")
+    out = tmp_path / "sha256.csv"
+    assert main(["export", "--inventory", str(inventory), "--format", "oathcsv", "--plaintext", "-o", str(out)]) == 0
+    with out.open("rb") as upload:
+        response = httpx.post(
+            url + "/token/load/sha256.csv", headers=admin, data={"type": "oathcsv"}, files={"file": upload}
+        )
+    assert response.json()["result"]["value"]["n_imported"] == 1
+    set_expiry = {"serial": serial, "validity_period_end": "2033-05-18T03:33+0000"}  # EXPIRY
+    assert httpx.post(url + "/token/set", headers=admin, data=set_expiry).json()["result"]["value"] == 1
+    info = httpx.get(url + "/token/", headers=admin, params={"serial": serial}).json()["result"]["value"]["tokens"][0]
+    assert (info["info"]["hashlib"], info["info"]["validity_period_end"]) == ("sha256", "2033-05-18T03:33+0000")
+    code = otp.totp(seed, int(time.time()), 30, 8, "sha256")
+    assert check(url, serial, code) is True
+    assert check(url, serial, code) is False

@@ -37,7 +37,7 @@ CIPHERS = {
 PRFS = ("sha1", "sha224", "sha256", "sha384", "sha512")
 # PBKDF2 work = iterations x output blocks x (2 for the 128-byte-block hashes, 1 otherwise).  The
 # ceiling is twice OWASP's PBKDF2-HMAC-SHA1 figure: AES-256 keys from HMAC-SHA1 at 1,300,000 still open,
-# and the most a document can ask for is about 0.7 s of one core (docs/server.md, "PSKC import").
+# and the most a document can ask for is about a second of one core (measured by benchmarks/interop.py).
 MAX_PBKDF2_WORK = 2 * 1_300_000
 MIN_SALT_BYTES, MAX_SALT_BYTES = 8, 64
 _ENCRYPTED_FIELDS = ("_secret", "_counter", "_time_offset", "_time_interval", "_time_drift")
