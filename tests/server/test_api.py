@@ -2,6 +2,7 @@
 
 import io
 import os
+import threading
 
 import pskc
 import pytest
@@ -172,6 +173,36 @@ def test_psk_protected_import_takes_the_key_in_a_header(client):
     assert client.post(url, content=out.getvalue(), headers=both).status_code == 400
     response = client.post(url, content=out.getvalue(), headers={"X-PSKC-Key": key.hex().upper()})
     assert response.status_code == 201 and response.json() == {"imported": ["20260005"]}
+
+
+def test_a_costly_pskc_document_is_refused_before_its_key_derivation(client):
+    doc = pskc_document("20260006", bytes(20), "right").replace(b">100000<", b">10000000<")
+    assert b">10000000<" in doc
+    response = client.post(V1 + "/tokens/import", content=doc, headers={"X-PSKC-Password": "right"})
+    assert response.status_code == 400 and "iteration count is too high" in response.json()["message"]
+
+
+def test_a_running_import_does_not_hold_up_verification(bank, client, monkeypatch):
+    """An import that has not finished (held here on an event) leaves verification answering."""
+    bank.registered("alice")
+    started, release = threading.Event(), threading.Event()
+
+    def slow_import(*args):
+        started.set()
+        assert release.wait(30)
+        return []
+
+    monkeypatch.setattr(bank.service, "import_pskc", slow_import)
+    importing = threading.Thread(target=lambda: client.post(V1 + "/tokens/import", content=b"<x/>"))
+    importing.start()
+    try:
+        assert started.wait(30)
+        verified = client.post(V1 + "/users/alice/verify", json={"code": bank.code("12345678")})
+        assert verified.json() == {"user_id": "alice", "verified": True}
+        assert importing.is_alive()  # the import is still running
+    finally:
+        release.set()
+        importing.join()
 
 
 def test_per_user_rate_limit(bank, make_client):

@@ -199,3 +199,13 @@ def test_fob_radius_refuses_a_readable_clients_file_in_one_line(tmp_path, capsys
     assert main(["radius", "--clients", str(tmp_path / "clients"), *storage]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "chmod 600" in err and "s" * 16 not in err
+
+
+def test_wrong_codes_over_radius_lock_the_user_out_as_over_http(bank, front):
+    bank.registered("alice")
+    code = bank.code("12345678")
+    wrong = "%06d" % ((int(code) + 1) % 10**6)
+    for _ in range(5):  # Policy.max_failures
+        assert exchange(front, request(code=wrong)) == packet.AccessReject
+    assert bank.service.status("alice").suspended
+    assert exchange(front, request(code=code)) == packet.AccessReject
