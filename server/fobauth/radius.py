@@ -32,6 +32,7 @@ MAX_PACKET = 4096  # RFC 2865 section 3: the largest packet a RADIUS server must
 USER_NAME, USER_PASSWORD = 1, 2
 DUPLICATE_SECONDS = 30.0  # RFC 5080 section 2.2.2: answer retransmissions from a cache for a while
 MAX_REMEMBERED = 65536
+MAX_WAITING = 256  # requests queued for the workers per worker; beyond that a flood is dropped, not queued
 
 
 class ClientsError(Exception):
@@ -109,6 +110,7 @@ class RadiusFront:
         self._clients = clients
         self._answers = Answers()
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "radius")
+        self._waiting = threading.BoundedSemaphore(workers * MAX_WAITING)
         self._stop = threading.Event()
 
     def _secret(self, address):
@@ -192,6 +194,14 @@ class RadiusFront:
         if reply is not None:
             send(reply)
 
+    def _work(self, data, address, send):
+        try:
+            self.handle(data, address, send)
+        except Exception:  # one request's failure must not go unseen, nor stop the others
+            log.exception("RADIUS: a request from %s failed", address[0])
+        finally:
+            self._waiting.release()
+
     def serve(self, sock):
         """Receive on the bound UDP ``sock`` until stop(); each request is answered on the pool."""
         with selectors.DefaultSelector() as selector:
@@ -200,7 +210,9 @@ class RadiusFront:
                 if not selector.select(0.2):
                     continue
                 data, address = sock.recvfrom(MAX_PACKET + 1)
-                self._pool.submit(self.handle, data, address, lambda reply, to=address: sock.sendto(reply, to))
+                if not self._waiting.acquire(blocking=False):
+                    continue  # overloaded: the client retransmits, or tries another server
+                self._pool.submit(self._work, data, address, lambda reply, to=address: sock.sendto(reply, to))
         self._pool.shutdown(wait=True)
 
     def stop(self):
