@@ -142,6 +142,9 @@ def _check_macs(parsed):
     """Every CBC-encrypted value carries a MAC (python-pskc checks it only when it is there)."""
     if "-cbc" not in (parsed.encryption.algorithm or ""):
         return  # AES key wrap carries its own integrity check
+    mac = (parsed.mac.algorithm or "").rpartition("#")[2]
+    if mac and mac.removeprefix("hmac-") not in PRFS:
+        raise BadPskc("the PSKC document's MAC is not HMAC-SHA1 or HMAC-SHA2")
     for key in parsed.keys:
         for field in _ENCRYPTED_FIELDS:
             value = getattr(key, field, None)

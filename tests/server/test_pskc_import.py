@@ -261,6 +261,9 @@ PSK_PROTECTED = document({"serial": "80000001"}, psk=PSK)
             edited(PROTECTED, "<pskc:ValueMAC>[^<]*</pskc:ValueMAC>", ""), PASSWORD, None, "has no MAC", id="no-mac"
         ),
         pytest.param(
+            edited(PROTECTED, "xmldsig#hmac-sha1", "xmldsig-more#hmac-md5"), PASSWORD, None, "MAC is not", id="md5-mac"
+        ),
+        pytest.param(
             edited(PSK_PROTECTED, "(?s)<pskc:Secret>.*?<xenc:CipherValue>[^<]*<", lambda m: m.group(0)[:-10] + "<"),
             None,
             PSK,
