@@ -13,14 +13,14 @@ from pyrad import packet
 from fobauth import radius
 from peers import require
 
-SECRET = "a shared secret of the test"
+SHARED = b"a-shared-secret-of-the-test"
 
 
 @pytest.fixture
 def front(bank, tmp_path):
     """A RadiusFront for ``bank`` on a free UDP port of 127.0.0.1; yields its (host, port)."""
     clients = tmp_path / "clients"
-    clients.write_text("# address secret\n127.0.0.1 %s\n10.9.0.0/16 %s\n" % (SECRET.replace(" ", "-"), "x" * 16))
+    clients.write_text("# address secret\n127.0.0.1 %s\n10.9.0.0/16 %s\n" % (SHARED.decode(), "x" * 16))
     os.chmod(clients, 0o600)
     server = radius.RadiusFront(bank.service, radius.read_clients(clients), workers=2)
     sock = radius.bind("127.0.0.1", 0)
@@ -30,9 +30,6 @@ def front(bank, tmp_path):
     server.stop()
     thread.join()
     sock.close()
-
-
-SHARED = SECRET.replace(" ", "-").encode()
 
 
 def radclient(address, attributes, secret=SHARED, retries=1):
