@@ -1,16 +1,21 @@
 """The RADIUS front (fobauth.radius) against FreeRADIUS's own radclient, and hostile packets built with
 pyrad or by hand: a clear Reject or no answer at all, and nothing changed."""
 
+import base64
 import os
 import socket
 import struct
 import subprocess
+import sys
 import threading
+import time
 
+import pyotp
 import pytest
 from pyrad import packet
 
-from fobauth import radius
+from fobauth import radius, runtime
+from fobauth.pskcimport import TokenSeed
 from peers import require
 
 SHARED = b"a-shared-secret-of-the-test"
@@ -206,3 +211,30 @@ def test_wrong_codes_over_radius_lock_the_user_out_as_over_http(bank, front):
         assert exchange(front, request(code=wrong)) == packet.AccessReject
     assert bank.service.status("alice").suspended
     assert exchange(front, request(code=code)) == packet.AccessReject
+
+
+def test_fob_radius_serves_the_database_fob_serve_uses(tmp_path):
+    """`fob radius` as an operator starts it, on a database prepared through the service (real clock)."""
+    database, key_file = "sqlite:///%s" % (tmp_path / "auth.db"), tmp_path / "seed.key"
+    service = runtime.open_service(database, key_file)
+    seed = os.urandom(20)
+    service.import_tokens([TokenSeed("12345678", seed, "sha1", 6, 60, None, 0)])
+    service.create_user("alice", "acme", "user", "login-password", "confirmation pass")
+    totp = pyotp.TOTP(base64.b32encode(seed).decode(), interval=60)
+    service.register("alice", "12345678", totp.now())
+    service.engine.dispose()
+    clients = tmp_path / "clients"
+    clients.write_text("127.0.0.1 %s\n" % SHARED.decode())
+    os.chmod(clients, 0o600)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "fobhost.cli", "radius", "--db", database, "--seed-key-file", str(key_file)]
+    server = subprocess.Popen([*argv, "--clients", str(clients), "--port", str(port)], stderr=subprocess.PIPE)
+    try:
+        assert b"fob radius: udp 127.0.0.1:%d" % port in server.stderr.readline()  # printed once bound
+        verdict = radclient(("127.0.0.1", port), attributes("alice", totp.at(time.time() + 60)))
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert verdict == "Access-Accept"
