@@ -9,6 +9,7 @@ import csv
 import datetime
 import io
 import os
+import re
 from pathlib import Path
 
 import pskc
@@ -24,20 +25,22 @@ TOTP_URI = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
 class Profile:
     """How an encrypted PSKC export is protected: cipher, MAC and PBKDF2 (docs/provisioning.md, "Exports")."""
 
-    def __init__(self, cipher, mac, iterations):
-        self.cipher, self.mac, self.iterations = cipher, mac, iterations
+    def __init__(self, cipher, mac, prf, iterations):
+        self.cipher, self.mac, self.prf, self.iterations = cipher, mac, prf, iterations
         self.key_bytes = int(cipher[3:6]) // 8
 
 
 # The default is what privacyIDEA (AES-128-CBC only, PBKDF2 always with HMAC-SHA1, MAC always HMAC-SHA1)
-# and python-pskc's defaults read with the MAC check on.  Iterations are OWASP's figure for the PRF used.
-# Both use PBKDF2's default PRF, HMAC-SHA1 (no PRF element): python-pskc 1.4 writes another PRF as element
-# text but reads it from an Algorithm attribute (pskc/serialiser.py vs pskc/parser.py), so no reader
-# would derive the same key.
+# and python-pskc's defaults read with the MAC check on.  Iterations are OWASP's figure for the PRF used;
+# a PRF of None is PBKDF2's default, HMAC-SHA1, written by leaving the PRF element out.
 PROFILES = {
-    "aes128-hmac-sha1": Profile("aes128-cbc", "hmac-sha1", 1_300_000),
-    "aes256-hmac-sha256": Profile("aes256-cbc", "hmac-sha256", 1_300_000),
+    "aes128-hmac-sha1": Profile("aes128-cbc", "hmac-sha1", None, 1_300_000),
+    "aes256-hmac-sha256": Profile("aes256-cbc", "hmac-sha256", "hmac-sha256", 600_000),
 }
+# python-pskc 1.4 writes the PRF as the element's text but reads it, as RFC 8018's XML schema has it, from
+# its Algorithm attribute (pskc/serialiser.py vs pskc/parser.py): written as is, no reader would derive
+# the same key.  pskc_bytes writes the attribute form.
+_PRF_AS_TEXT = re.compile(rb"<(PRF|[A-Za-z0-9]+:PRF)>([^<]+)</\1>")
 DEFAULT_PROFILE = "aes128-hmac-sha1"
 CSV_COLUMNS = ("serial", "manufacturer", "algorithm", "digits", "period", "expiry", "secret_base32")
 
@@ -61,7 +64,9 @@ def pskc_document(tokens, protection=None, profile=DEFAULT_PROFILE):
     document = pskc.PSKC()
     chosen = PROFILES[profile]
     if protection is not None and protection[0] == "password":
-        document.encryption.setup_pbkdf2(protection[1], algorithm=chosen.cipher, iterations=chosen.iterations)
+        document.encryption.setup_pbkdf2(
+            protection[1], algorithm=chosen.cipher, iterations=chosen.iterations, prf=chosen.prf
+        )
     elif protection is not None:
         key, name = protection[1], protection[2]
         if len(key) != chosen.key_bytes:
@@ -88,6 +93,13 @@ def pskc_document(tokens, protection=None, profile=DEFAULT_PROFILE):
             expiry_date=_utc(record.expiry),
         )
     return document
+
+
+def pskc_bytes(tokens, protection=None, profile=DEFAULT_PROFILE):
+    """The PSKC document of pskc_document as written to a file, its PRF in RFC 8018's form."""
+    out = io.BytesIO()
+    pskc_document(tokens, protection, profile).write(out)
+    return _PRF_AS_TEXT.sub(rb'<\1 Algorithm="\2"/>', out.getvalue())
 
 
 def csv_text(tokens):

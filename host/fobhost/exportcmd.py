@@ -1,6 +1,5 @@
 """`fob export`: write inventory seeds as PSKC (RFC 6030), CSV, a pam_oath usersfile or OATH CSV."""
 
-import io
 import sys
 from pathlib import Path
 
@@ -77,9 +76,7 @@ def run(args):
         elif args.format == "oathcsv":
             data = oathfiles.oathcsv_text(tokens)
         else:
-            out = io.BytesIO()
-            export.pskc_document(tokens, protection, args.profile).write(out)
-            data = out.getvalue()
+            data = export.pskc_bytes(tokens, protection, args.profile)
         export.write_private(args.output, data)
     except (export.ExportError, InventoryError) as error:
         raise UsageError(str(error)) from None

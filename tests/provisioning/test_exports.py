@@ -101,12 +101,14 @@ def test_the_stronger_profile(filled, tmp_path):
     profile = ["--profile", "aes256-hmac-sha256"]
     assert export(filled, "-o", str(out), "--password-file", str(tmp_path / "password"), *profile) == 0
     text = out.read_bytes()
-    assert ET.fromstring(text).find(".//IterationCount").text == "1300000"  # the PRF is still HMAC-SHA1
-    assert ET.fromstring(text).find(".//PRF") is None
+    assert ET.fromstring(text).find(".//IterationCount").text == "600000"  # OWASP's for PBKDF2-HMAC-SHA256
+    prf = ET.fromstring(text).find(".//PRF")
+    assert prf.get("Algorithm").endswith("#hmac-sha256") and not (prf.text or "").strip()  # RFC 8018's form
     assert algorithms(text) == {"pbkdf2", "hmac-sha256", "aes256-cbc", "totp"}
     document = pskc.PSKC(str(out))
     document.encryption.derive_key("correct horse battery staple")
     check_pskc(document, sorted(TOKENS))
+    validate(out)
     key = os.urandom(32)
     (tmp_path / "desk.key").write_text(key.hex())
     assert export(filled, "-o", str(out), "--psk-file", str(tmp_path / "desk.key"), *profile) == 0
