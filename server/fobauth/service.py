@@ -393,7 +393,8 @@ class AuthService:
 
     def _authorise(self, admin_id, user_id, confirmation_password, event):
         """Check, outside any write transaction (argon2 is slow on purpose), that ``admin_id`` is a master
-        or administrator of the user's customer and typed their confirmation password.  Returns the
+        or administrator of the user's customer, not suspended themselves (the guide: a suspended master
+        asks another one), and typed their confirmation password.  Returns the
         admin's and the user's rows, or raises after auditing the refusal."""
 
         def body(conn, now):
@@ -408,6 +409,7 @@ class AuthService:
         admin, target, confirmation_hash = self._run(body)
         allowed = (
             admin.role in ADMIN_ROLES
+            and not admin.suspended
             and admin.customer_id == target.customer_id
             and admin.id != target.id
             and passwords.check_password(self._hasher, confirmation_hash, confirmation_password)
