@@ -177,9 +177,10 @@ class AuthService:
         except IntegrityError:
             raise errors.TokenExists("a token in this document exists") from None
 
-    def import_pskc(self, document, password=None, actor=None):
-        """Import every token of a PSKC document (bytes); all or none.  Returns the serials."""
-        return self.import_tokens(pskcimport.read(document, password), actor)
+    def import_pskc(self, document, password=None, actor=None, psk=None):
+        """Import every token of a PSKC document (bytes), opened by ``password`` or the pre-shared AES key
+        ``psk`` (bytes) if it is protected; all or none.  Returns the serials."""
+        return self.import_tokens(pskcimport.read(document, password, psk), actor)
 
     def create_user(self, user_id, customer_id, role, password, confirmation_password):
         _check_id(user_id, "user_id")
@@ -393,7 +394,8 @@ class AuthService:
 
     def _authorise(self, admin_id, user_id, confirmation_password, event):
         """Check, outside any write transaction (argon2 is slow on purpose), that ``admin_id`` is a master
-        or administrator of the user's customer and typed their confirmation password.  Returns the
+        or administrator of the user's customer, not suspended themselves (the guide: a suspended master
+        asks another one), and typed their confirmation password.  Returns the
         admin's and the user's rows, or raises after auditing the refusal."""
 
         def body(conn, now):
@@ -408,6 +410,7 @@ class AuthService:
         admin, target, confirmation_hash = self._run(body)
         allowed = (
             admin.role in ADMIN_ROLES
+            and not admin.suspended
             and admin.customer_id == target.customer_id
             and admin.id != target.id
             and passwords.check_password(self._hasher, confirmation_hash, confirmation_password)

@@ -271,6 +271,22 @@ def test_nobody_unlocks_themselves(bank):
         bank.service.unlock("boss", "boss", bank.CONFIRMATION)
 
 
+def test_a_suspended_administrator_unlocks_nobody(bank):
+    """The guide: a suspended master asks another master; their own suspension bars them."""
+    bank.registered("alice")
+    bank.registered("boss", serial="87654321", role="master")
+    suspend(bank, "alice")
+    suspend(bank, "boss")
+    with refused("forbidden"):
+        bank.service.unlock("boss", "alice", bank.CONFIRMATION)
+    with refused("forbidden"):
+        bank.service.revoke("boss", "alice", bank.CONFIRMATION, bank.code("87654321"))
+    assert bank.service.status("alice").suspended and bank.service.status("alice").serial == "12345678"
+    bank.user("other boss", role="master")
+    bank.service.unlock("other boss", "boss", bank.CONFIRMATION)
+    bank.service.unlock("boss", "alice", bank.CONFIRMATION)
+
+
 def test_unlocking_a_user_who_is_not_suspended_says_so(bank):
     bank.registered("alice")
     bank.user("boss", role="master")
