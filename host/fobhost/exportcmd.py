@@ -4,7 +4,7 @@ import io
 import sys
 from pathlib import Path
 
-from fobhost import cliopts, export
+from fobhost import cliopts, export, outfile
 from fobhost.errors import UsageError
 from fobhost.inventory import InventoryError
 
@@ -20,6 +20,7 @@ def register(subparsers):
     parser.add_argument("serials", nargs="*", metavar="SERIAL", help="serial numbers to export (default: all)")
     parser.add_argument("--format", choices=("pskc", "csv"), default="pskc", help="file format (default: pskc)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (mode 0600)")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     protection = parser.add_mutually_exclusive_group()
     protection.add_argument("--password-file", metavar="FILE", help="PBKDF2 + AES-256 with the password in FILE")
     protection.add_argument("--psk-file", metavar="FILE", help="AES with the pre-shared key in FILE (hex)")
@@ -40,10 +41,23 @@ def _protection(args):
     return None
 
 
+def _files_in_use(args, inventory):
+    used = {inventory.path: "the inventory", inventory.key_path: "the inventory's key"}
+    for suffix in ("-journal", "-wal", "-shm"):
+        used[str(inventory.path) + suffix] = "the inventory's journal"
+    if args.password_file:
+        used[args.password_file] = "the password file"
+    if args.psk_file:
+        used[args.psk_file] = "the PSK file"
+    return used
+
+
 def run(args):
     try:
         protection = _protection(args)
         with cliopts.open_inventory(args, create=False) as inventory:
+            in_use = _files_in_use(args, inventory)
+            outfile.check(args.output, args.force, in_use)  # before the seeds are decrypted
             records = inventory.tokens(args.serials)
             if not records:
                 raise UsageError("the inventory %s holds no fobs" % inventory.path)
@@ -54,11 +68,9 @@ def run(args):
             out = io.BytesIO()
             export.pskc_document(tokens, protection).write(out)
             data = out.getvalue()
-        export.write_private(args.output, data)
-    except (export.ExportError, InventoryError) as error:
+        outfile.write(args.output, data, args.force, in_use)
+    except (export.ExportError, InventoryError, outfile.OutputError) as error:
         raise UsageError(str(error)) from None
-    except OSError as error:
-        raise UsageError("%s: %s" % (args.output, error.strerror)) from None
     kind = (
         "unencrypted"
         if protection is None

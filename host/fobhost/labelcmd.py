@@ -6,7 +6,7 @@ from pathlib import Path
 import barcode
 from barcode.writer import ImageWriter, SVGWriter
 
-from fobhost import serials
+from fobhost import outfile, serials
 from fobhost.errors import UsageError
 
 # Sized for a label on the back of a fob: 0.25 mm modules, a 10-module quiet zone, 8 mm bars.
@@ -23,6 +23,7 @@ def register(subparsers):
     )
     parser.add_argument("serial", metavar="SERIAL", help="the serial number, 8 to 12 digits")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     parser.set_defaults(run=run)
 
 
@@ -43,6 +44,6 @@ def run(args):
     if suffix not in WRITERS:
         raise UsageError("the label file must end in .svg or .png")
     try:
-        output.write_bytes(render(args.serial, suffix))
-    except OSError as error:
-        raise UsageError("%s: %s" % (output, error.strerror)) from None
+        outfile.write(output, render(args.serial, suffix), args.force, private=False)
+    except outfile.OutputError as error:
+        raise UsageError(str(error)) from None

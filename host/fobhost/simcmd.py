@@ -3,6 +3,7 @@
 import os
 import sys
 
+from fobhost import outfile
 from fobhost.errors import UsageError
 
 
@@ -25,6 +26,7 @@ def register(subparsers):
     parser.add_argument("--speed", type=float, default=1.0, metavar="X", help="run time X times faster (default: 1)")
     parser.add_argument("--headless", action="store_true", help="no window: draw the display in the terminal")
     parser.add_argument("--screenshot", metavar="FILE.png", help="keep FILE.png updated with the current display")
+    parser.add_argument("--force", action="store_true", help="let --screenshot replace an existing FILE.png")
     parser.add_argument("--json-events", action="store_true", help="print one JSON object per event on stdout")
     parser.add_argument(
         "--display-timeout", type=float, default=30, metavar="SECONDS", help="display on-time per press (default: 30)"
@@ -60,8 +62,11 @@ def run(args):
         raise UsageError("--scale must be 1 to 16")
     if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):
         raise UsageError("--name must be a plain name, not a path")
-    if args.screenshot is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.screenshot))):
-        raise UsageError("--screenshot: no directory %s" % os.path.dirname(os.path.abspath(args.screenshot)))
+    if args.screenshot is not None:
+        try:
+            outfile.check(args.screenshot, args.force)
+        except outfile.OutputError as error:
+            raise UsageError("--screenshot: %s" % error) from None
     from fobsim import tokendir
     from fobsim.simulator import default_root
 

@@ -38,5 +38,9 @@ def to_image(rows, scale=1):
     return image
 
 
-def save_png(rows, path, scale=1):
-    to_image(rows, scale).save(path, format="PNG")
+def png_bytes(rows, scale=1):
+    import io
+
+    out = io.BytesIO()
+    to_image(rows, scale).save(out, format="PNG")
+    return out.getvalue()

@@ -6,7 +6,7 @@ written by the firmware's own record code) and ``clock.json`` (the RTC).
 
 import asyncio
 import hmac
-import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -14,6 +14,7 @@ import platformdirs
 from fobcore import mainloop
 from fobcore.app import DISPLAY_TIMEOUT_MS, App
 from fobcore.token import BLANK
+from fobhost import outfile
 from fobsim import screen, tokendir
 from fobsim.board import VirtualBoard
 from fobsim.ptyport import PtyPort
@@ -150,9 +151,15 @@ class Simulator:
             view.post_frame(rows)
             view.post_status(self.status_line())
         if self.screenshot:
-            partial = "%s.partial" % self.screenshot
-            screen.save_png(rows, partial, scale=1)
-            os.replace(partial, self.screenshot)
+            self._save_screenshot(rows)
+
+    def _save_screenshot(self, rows):
+        """Replace the screenshot `fob sim` checked at start; stop (saying so) if it became something else."""
+        try:
+            outfile.write(self.screenshot, screen.png_bytes(rows), force=True, private=False)
+        except outfile.OutputError as error:
+            print("fob sim: screenshots stopped: %s" % error, file=sys.stderr)
+            self.screenshot = None
 
     def drawn(self, view, view_time):
         if view[0] == "code":
