@@ -16,7 +16,7 @@ from fobhost import (
     simcmd,
     wipecmd,
 )
-from fobhost.errors import UsageError
+from fobhost.errors import Interrupted, UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
@@ -51,6 +51,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
+    except Interrupted as error:
+        print("fob %s: interrupted: %s" % (args.command, error), file=sys.stderr)
+        return 130
     except UsageError as error:
         print("fob %s: error: %s" % (args.command, error), file=sys.stderr)
         return 2

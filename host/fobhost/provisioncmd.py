@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fobcore import hashes, otp
 from fobhost import cliopts, provisioning, serials
-from fobhost.errors import UsageError
+from fobhost.errors import Interrupted, UsageError
 from fobhost.serialclient import LinkError
 
 
@@ -65,16 +65,7 @@ def run(args):
         ) as progress:
             task = progress.add_task("fobs", total=args.count)
             for number in range(1, args.count + 1):
-                if number > 1:
-                    progress.stop()
-                    _wait_for_next(number, args.count)
-                    progress.start()
-                try:
-                    done = _provision_one(args, inventory)
-                except UsageError as error:
-                    if args.count == 1:
-                        raise
-                    raise UsageError("fob %d of %d: %s" % (number, args.count, error)) from None
+                done = _provision_with_retries(args, inventory, number, progress)
                 progress.console.print(
                     "fob %s provisioned and sealed (%s, %d digits, %d s, expires %s)"
                     % (
@@ -88,10 +79,33 @@ def run(args):
                 progress.advance(task)
 
 
+def _provision_with_retries(args, inventory, number, progress):
+    """Fob ``number`` of a batch; a failed one (e.g. Enter without swapping fobs) is asked for again."""
+    retry = False
+    while True:
+        if number > 1 or retry:
+            progress.stop()
+            _wait_for_next(number, args.count)
+            progress.start()
+        try:
+            return _provision_one(args, inventory)
+        except Interrupted as error:
+            raise Interrupted(_in_batch(args, number, error)) from None
+        except UsageError as error:
+            if args.count == 1:
+                raise
+            print(_in_batch(args, number, error), file=sys.stderr)
+            retry = True
+
+
+def _in_batch(args, number, error):
+    return str(error) if args.count == 1 else "fob %d of %d: %s" % (number, args.count, error)
+
+
 def _wait_for_next(number, count):
     print("Plug in fob %d of %d, then press Enter (Ctrl-D stops)." % (number, count), file=sys.stderr)
     if not sys.stdin.readline():
-        raise UsageError("stopped before fob %d of %d" % (number, count))
+        raise UsageError("stopped before fob %d of %d; the fobs done before it are recorded" % (number, count))
 
 
 def _provision_one(args, inventory):
@@ -110,5 +124,7 @@ def _provision_one(args, inventory):
                 valid_years=args.valid_years,
                 serial=args.serial,
             )
-        except (provisioning.ProvisioningError, LinkError) as error:
+        except provisioning.ProvisioningError as error:
+            raise (Interrupted if error.interrupted else UsageError)(str(error)) from None
+        except LinkError as error:
             raise UsageError(str(error)) from None

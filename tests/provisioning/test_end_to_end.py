@@ -342,13 +342,17 @@ def test_a_failure_in_a_batch_names_the_fob_and_keeps_the_ones_done(make_fob, fo
 
     class PlugInTheSealedOne(io.StringIO):
         def readline(self):
+            if fob.device.handler is sealed_elsewhere.handler:
+                return ""  # Ctrl-D at the second prompt
             fob.device.handler = sealed_elsewhere.handler
             return "\n"
 
     monkeypatch.setattr("sys.stdin", PlugInTheSealedOne())
     argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--count", "2"]
     assert fob_main(*argv) == 2
-    assert "fob 2 of 2: step INFO failed: the device 55555555 is SEALED already" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "fob 2 of 2: step INFO failed: the device 55555555 is SEALED already" in err
+    assert "stopped before fob 2 of 2" in err
     with Inventory(inventory_path) as inventory:
         assert [t.serial for t in inventory.tokens()] == [fob.token.serial]
     assert sealed_elsewhere.token.serial == "55555555" and sealed_elsewhere.token.state == "SEALED"
