@@ -1,6 +1,7 @@
 """The `fob` command: one subcommand per module, dispatched from here."""
 
 import argparse
+import os
 import sys
 
 from fobhost import (
@@ -50,7 +51,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args) or 0
+        status = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
     except Interrupted as error:
         print("fob %s: interrupted: %s" % (args.command, error), file=sys.stderr)
         return 130
@@ -60,6 +63,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("fob %s: interrupted" % args.command, file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`fob inventory | head`): say nothing more, as a command killed by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

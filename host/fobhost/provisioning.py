@@ -15,6 +15,7 @@ import pyotp
 
 from fobcore import base32, protocol
 from fobhost import serials
+from fobhost.inventory import InventoryError
 from fobhost.serialclient import DeviceError, LinkError
 
 # RFC 6238 reference keys: as long as the hash output.
@@ -97,7 +98,10 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
             raise ValueError("the device cannot compute %s (it offers %s)" % (algorithm, info.get("alg")))
     except (DeviceError, LinkError, ValueError) as error:
         raise ProvisioningError("INFO", error, None) from None
-    serial = serial or inventory.next_serial()
+    try:
+        serial = serial or inventory.next_serial()
+    except InventoryError as error:
+        raise ProvisioningError("INFO", error, None) from None
     if not serials.is_serial(serial):
         raise ProvisioningError("INFO", "serial number must be 8 to 12 digits", None)
     if inventory.contains(serial):

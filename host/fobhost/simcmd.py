@@ -74,6 +74,8 @@ def run(args):
         claimed = tokendir.claim(args.dir or default_root() / args.name)  # noqa: F841 - held until exit
     except tokendir.TokenBusy as error:
         raise UsageError(str(error)) from None
+    except tokendir.NotATokenDir as error:
+        raise UsageError("%s: %s" % ("--dir" if args.dir else "token directory", error)) from None
     if args.engine == "micropython" and (args.speed != 1.0 or args.demo or args.screenshot):
         raise UsageError("--speed, --demo and --screenshot need --engine cpython")
 
@@ -81,7 +83,9 @@ def run(args):
     from fobsim.events import EventLog
     from fobsim.terminal import TerminalView
 
-    headless = args.headless or not os.environ.get("DISPLAY")
+    height = int(args.display.split("x")[1])
+    window = None if args.headless else _open_window(height, args.scale, lambda: simulator.press())
+    headless = window is None
     views = []
     if headless:
         if not args.json_events:
@@ -95,7 +99,7 @@ def run(args):
         "drift_ppm": args.drift_ppm,
         "events": EventLog(sys.stdout) if args.json_events else None,
         "views": views,
-        "height": int(args.display.split("x")[1]),
+        "height": height,
         "display_timeout_ms": int(args.display_timeout * 1000),
     }
     say = sys.stderr if args.json_events else sys.stdout
@@ -109,12 +113,25 @@ def run(args):
             print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
         frontends.run_headless(simulator)
     else:
-        from fobsim.window import FobWindow
-
-        window = FobWindow(simulator.width, simulator.height, simulator.press, scale=args.scale)
         window.root.title("%s — %s" % (title, args.name))
         simulator.views.append(window)
         frontends.run_window(simulator, window)
+
+
+def _open_window(height, scale, press):
+    """The simulator's window, or None (said on stderr) when no display can be opened: run headless then."""
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return None
+    import tkinter
+
+    from fobsim.window import WIDTH, FobWindow
+
+    try:
+        return FobWindow(WIDTH, height, press, scale=scale)
+    except tkinter.TclError as error:  # e.g. a stale `ssh -X` forwarding
+        print("fob sim: cannot open the display %s (%s): running headless" % (display, error), file=sys.stderr)
+        return None
 
 
 def _cpython(directory, common, args, say):
@@ -145,8 +162,12 @@ def _cpython(directory, common, args, say):
 def _micropython(directory, common, say):
     """The board starts as its flash left it: a blank one has no firmware until `fob flash --board sim`."""
     from fobsim.micropython_engine import MicroPythonSimulator
+    from fobsim.vmscript import MissingNode
 
-    simulator = MicroPythonSimulator(directory, **common)
+    try:
+        simulator = MicroPythonSimulator(directory, **common)
+    except MissingNode as error:
+        raise UsageError(str(error)) from None
     print("virtual MicroPython board %r on serial port %s" % (common["name"], simulator.port_path), file=say)
     if not (simulator.vm.flash / "main.py").exists():
         print("  no firmware on it yet: fob flash --board sim --port %s" % simulator.port_path, file=say)

@@ -22,11 +22,11 @@ from fobcore.app import App
 from fobcore.board import Board
 from fobcore.monofb import FrameBuffer
 from fobcore.token import Token
-from fobsim import screen, tokendir
+from fobsim import screen, tokendir, vmscript
 from fobsim.clock import VirtualClock
 
-ROOT = Path(__file__).resolve().parents[2]
-BOARD_SCRIPT = ROOT / "tools" / "mpvm" / "board.mjs"
+ROOT = vmscript.CHECKOUT
+BOARD_SCRIPT = vmscript.shipped_script()
 HEAPSIZE = 256 * 1024  # the VM's first heap; this port grows it on demand, so a board's limit is not enforced
 
 # Exit statuses of board.mjs, and the boot each asks for.
@@ -40,8 +40,11 @@ class VMBoard:
     boots); it runs on the supervisor thread.
     """
 
-    def __init__(self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000):
+    def __init__(
+        self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000, script=None
+    ):
         self.directory = Path(directory)
+        self.script = script  # None: BOARD_SCRIPT
         self.flash = tokendir.flash_dir(self.directory)
         self._clock_path = tokendir.clock_path(self.directory)
         self.clock = clock if clock is not None else VirtualClock.load(self._clock_path)
@@ -115,7 +118,8 @@ class VMBoard:
 
     def _command(self, boot):
         now = self.clock.now()
-        command = ["node", str(BOARD_SCRIPT), "--serial-fd", str(self._master), "--flash", str(self.flash)]
+        script = self.script or BOARD_SCRIPT
+        command = ["node", str(script), "--serial-fd", str(self._master), "--flash", str(self.flash)]
         command += ["--boot", boot, "--heapsize", str(self.heapsize), "--height", str(self.height)]
         command += ["--display-timeout-ms", str(self.display_timeout_ms)]
         if now is not None:
@@ -135,7 +139,7 @@ class VMBoard:
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
                         pass_fds=(self._master,),
-                        cwd=ROOT,
+                        cwd=Path(self.script or BOARD_SCRIPT).parent,
                         text=True,
                         bufsize=1,
                     )
@@ -280,8 +284,9 @@ class MicroPythonSimulator:
         self.views = list(views)
         if blank:
             tokendir.erase(self.directory)
+        script = vmscript.runnable_script()  # before anything is reported: MissingNode says how to get it
         clock = tokendir.open_clock(self.directory, offset, drift_ppm)
-        self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, **board)
+        self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, script=script, **board)
         self.width, self.height = 128, self.vm.height
         self.port = self.port_path = self.vm.port
         self._state = None

@@ -15,6 +15,7 @@ BODY = "#23262b"
 BODY_EDGE = "#3a3f46"
 LABEL = "#9aa3ad"
 MARGIN = 28
+WIDTH = 128  # every fob's panel is 128 pixels wide (32 or 64 high)
 
 
 def _hex(rgb):
