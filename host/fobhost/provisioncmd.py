@@ -21,7 +21,7 @@ def register(subparsers):
     )
     cliopts.add_port(parser)
     cliopts.add_inventory(parser)
-    parser.add_argument("--serial", metavar="N", help="serial number, 8 to 12 digits (default: the next automatic one)")
+    parser.add_argument("--serial", metavar="N", help="serial number, 8 to 12 digits ending in a Luhn check digit (default: the next automatic one)")
     parser.add_argument(
         "--serial-prefix",
         metavar="DIGITS",
@@ -36,8 +36,11 @@ def register(subparsers):
 
 
 def _check(args):
-    if args.serial is not None and not serials.is_serial(args.serial):
-        raise UsageError("--serial must be 8 to 12 digits")
+    if args.serial is not None:
+        try:
+            serials.check_given(args.serial)
+        except ValueError as error:
+            raise UsageError("--serial %s" % error) from None
     if args.serial is not None and args.count != 1:
         raise UsageError("--serial names one fob; use automatic numbers with --count")
     if not otp.MIN_DIGITS <= args.digits <= otp.MAX_DIGITS:
