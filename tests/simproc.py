@@ -35,8 +35,8 @@ class SimProcess:
         )
         self._events = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        ready = self.next_event("ready")
-        self.port = ready["port"]
+        self.ready = self.next_event("ready")
+        self.port = self.ready["port"]
 
     def _read(self):
         for line in self.process.stdout:

@@ -17,6 +17,7 @@ from fobcore.token import BLANK
 from fobhost import outfile
 from fobsim import screen, tokendir
 from fobsim.board import VirtualBoard
+from fobsim.observer import Observer
 from fobsim.ptyport import PtyPort
 
 # The demo fob's seed is public (it is printed): never use it for anything real.
@@ -31,7 +32,7 @@ def default_root():
 
 
 class ObservedApp(App):
-    """The firmware's App, unchanged, reporting what it draws and serves to the simulator."""
+    """The firmware's App, unchanged, reporting what it draws, shows on a press and serves to the simulator."""
 
     def __init__(self, board, observer, display_timeout_ms):
         self._observer = observer
@@ -45,6 +46,10 @@ class ObservedApp(App):
     def draw(self, view):
         super().draw(view)
         self._observer.drawn(view, self._view_time)
+
+    def press(self):
+        super().press()
+        self._observer.pressed(self.shown, self._view_time)
 
     def receive(self, data):
         super().receive(data)
@@ -70,8 +75,6 @@ class Simulator:
     ):
         self.directory = Path(directory)
         self.name = name
-        self.events = events
-        self.views = list(views)
         self.screenshot = screenshot
         if blank:
             tokendir.erase(self.directory)
@@ -90,11 +93,10 @@ class Simulator:
             token_name=name,
         )
         self.width, self.height = self.board.width, self.board.height
+        self.observer = Observer(name, self.port.path, "cpython", self.board.time, events, views)
+        self.views = self.observer.views
         self.app = ObservedApp(self.board, self, display_timeout_ms)
         self.token = self.app.token
-        self._state = None
-        self._display_on = False
-        self._last_code = None
         self._loop = None
         self._task = None
 
@@ -113,8 +115,7 @@ class Simulator:
     async def run(self):
         self._loop = asyncio.get_running_loop()
         self.port.start(self._loop)
-        self._emit("ready", port=self.port.path, name=self.name, state=self.token.state, serial=self.token.serial)
-        self.state_may_have_changed()
+        self.observer.ready(self.token.state, self.token.serial)
         self._task = asyncio.ensure_future(mainloop.serve(self.app))
         try:
             await self._task
@@ -137,19 +138,10 @@ class Simulator:
     def save_clock(self):
         self.clock.save(tokendir.clock_path(self.directory))
 
-    # -- observation ----------------------------------------------------------------
-    def _emit(self, event, **fields):
-        if self.events is not None:
-            self.events.emit(event, **fields)
-
+    # -- what the app does, told to the observer ------------------------------------------
     def _frame(self, rows):
-        if self.board.display_on != self._display_on:
-            self._display_on = self.board.display_on
-            self._emit("display", on=self._display_on)
-            self._last_code = None  # each time the display comes on, the code shown is news
-        for view in self.views:
-            view.post_frame(rows)
-            view.post_status(self.status_line())
+        self.observer.display(self.board.display_on)
+        self.observer.frame(rows)
         if self.screenshot:
             self._save_screenshot(rows)
 
@@ -162,22 +154,14 @@ class Simulator:
             self.screenshot = None
 
     def drawn(self, view, view_time):
-        if view[0] == "code":
-            if view[1] != self._last_code:
-                self._last_code = view[1]
-                self._emit("code", code=view[1], serial=view[4], time=view_time, seconds_left=view[2])
-        else:
-            self._last_code = None
+        self.observer.shown(view, view_time)
         self.state_may_have_changed()
 
+    def pressed(self, view, view_time):
+        self.observer.pressed(view, view_time)
+
     def state_may_have_changed(self):
-        state = self.token.state
-        if state != self._state:
-            self._state = state
-            self._emit("state", state=state, serial=self.token.serial)
-            for view in self.views:
-                view.post_status(self.status_line())
+        self.observer.state_is(self.token.state, self.token.serial)
 
     def status_line(self):
-        shown = tokendir.describe_time(self.board.time())
-        return "%s  ·  %s  ·  %s  ·  %s" % (self.name, self.port.path, self.token.state, shown)
+        return self.observer.status_line()
