@@ -105,6 +105,8 @@ class Inventory:
         if not create and not self.path.exists():
             raise InventoryError("%s: no inventory there (fob provision creates one)" % self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.path.parent == default_path().parent:
+            self.path.parent.chmod(0o700)  # fobkit's own directory, 0755 if `fob sim` made it first
         try:
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's journals copy this mode
             self._db = sqlite3.connect(self.path, isolation_level=None)

@@ -45,3 +45,15 @@ def test_serial_with_a_valid_check_digit_is_used(fob, inventory_path):
     assert main(["provision", "--port", fob.port, "--inventory", str(inventory_path), "--serial", "12345674"]) == 0
     with Inventory(inventory_path) as inventory:
         assert [t.serial for t in inventory.tokens()] == ["12345674"]
+
+
+def test_the_default_inventory_directory_is_private_even_after_the_simulator_made_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from fobhost import inventory
+    from fobsim.simulator import default_root
+
+    default_root().mkdir(parents=True)  # what `make sim` leaves: the fobkit data directory, 0755
+    (tmp_path / "data" / "fobkit").chmod(0o755)
+    Inventory().close()
+    assert inventory.default_path().parent == tmp_path / "data" / "fobkit"
+    assert (tmp_path / "data" / "fobkit").stat().st_mode & 0o777 == 0o700
