@@ -25,7 +25,6 @@ USER_RATE_ENV = "FOB_USER_RATE"
 SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
 
 
-
 def make_data_dir(path):
     """Create DATA_DIR (0700) when ``path`` (a file or SQLite URL) lies in it."""
     if str(DATA_DIR) in str(path):

@@ -1,8 +1,10 @@
 """Ways to run a Simulator: in a Tk window, or headless in a terminal."""
 
 import asyncio
+import contextlib
 import signal
 import sys
+import termios
 import threading
 
 
@@ -25,7 +27,26 @@ def run_headless(simulator, stdin=sys.stdin):
             threading.Thread(target=read_presses, name="stdin", daemon=True).start()
         await simulator.run()
 
-    asyncio.run(main())
+    with _no_echo(stdin):
+        asyncio.run(main())
+
+
+@contextlib.contextmanager
+def _no_echo(stdin):
+    """A terminal's echo off while Enter presses the button: an echoed newline would shift the drawing down."""
+    try:
+        fd = stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (AttributeError, OSError, ValueError, termios.error):  # a pipe, a file, no stdin
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHONL)
+    termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def run_window(simulator, window):
