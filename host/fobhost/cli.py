@@ -34,6 +34,8 @@ COMMANDS = (
     servecmd,
     admincmd,
 )
+# Commands that need the `server` extra (pyproject.toml): their libraries are imported when they run.
+SERVER_COMMANDS = ("serve", "admin")
 
 
 def build_parser():
@@ -63,6 +65,15 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("fob %s: interrupted" % args.command, file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:
+        if args.command not in SERVER_COMMANDS:
+            raise
+        print(
+            "fob %s: error: the validation service needs fobkit's server extra: pip install 'fobkit[server]'"
+            " (%s is missing)" % (args.command, error.name),
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:
         # The reader went away (`fob inventory | head`): say nothing more, as a command killed by SIGPIPE.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

