@@ -70,6 +70,11 @@ class SimProcess:
         self.process.stdin.write("\n")
         self.process.stdin.flush()
 
+    def send(self, cmd, **fields):
+        """One command on the control channel (docs/simulator.md)."""
+        self.process.stdin.write(json.dumps({"cmd": cmd, **fields}) + "\n")
+        self.process.stdin.flush()
+
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()

@@ -9,15 +9,15 @@ import threading
 
 
 def run_headless(simulator, stdin=sys.stdin):
-    """Serve on this thread; a newline on ``stdin`` presses the button; SIGINT/SIGTERM stop.
+    """Serve on this thread; ``stdin`` is the control channel (a newline presses); SIGINT/SIGTERM stop.
 
     Standard input is read by a thread blocked in readline(), which works
     for a terminal, a pipe or a file alike (epoll refuses files).
     """
 
     def read_presses():
-        for _ in stdin:
-            simulator.press()
+        for line in stdin:
+            simulator.control(line)  # an empty line presses; a JSON object is a command (fobsim.control)
 
     async def main():
         loop = asyncio.get_running_loop()

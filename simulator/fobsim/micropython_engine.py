@@ -18,7 +18,7 @@ import time
 import tty
 from pathlib import Path
 
-from fobsim import screen, tokendir, vmscript
+from fobsim import control, screen, tokendir, vmscript
 from fobsim.clock import VirtualClock
 from fobsim.flashview import read_display, token_state
 from fobsim.observer import Observer
@@ -261,6 +261,18 @@ class MicroPythonSimulator:
         with self._lock:
             self._presses += 1
         self.vm.press()
+
+    def control(self, line):
+        """The control channel (fobsim.control): the VM takes presses; the rest is the CPython engine's."""
+        try:
+            command = control.parse(line)
+        except control.ControlError as error:
+            self.observer.emit("error", error=str(error))
+            return
+        if command["cmd"] in ("press", "long-press"):
+            self.press()
+        else:
+            self.observer.emit("error", error="%s: not available under --engine micropython" % command["cmd"])
 
     # -- what the VM reports (on its supervisor thread) ----------------------------------------
     def _on_event(self, event):

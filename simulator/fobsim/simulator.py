@@ -15,10 +15,10 @@ from fobcore import mainloop
 from fobcore.app import DISPLAY_TIMEOUT_MS, App
 from fobcore.token import BLANK
 from fobhost import outfile
-from fobsim import screen, tokendir
+from fobsim import control, screen, tokendir
 from fobsim.board import VirtualBoard
 from fobsim.observer import Observer
-from fobsim.ptyport import PtyPort
+from fobsim.ptyport import PtyPort, Unplugged
 
 # The demo fob's seed is public (it is printed): never use it for anything real.
 DEMO_SEED = b"fobkit-demo-seed-20b"
@@ -95,9 +95,10 @@ class Simulator:
         self.width, self.height = self.board.width, self.board.height
         self.observer = Observer(name, self.port.path, "cpython", self.board.time, events, views)
         self.views = self.observer.views
-        self.app = ObservedApp(self.board, self, display_timeout_ms)
-        self.token = self.app.token
+        self._display_timeout_ms = display_timeout_ms
+        self._power_on()
         self._loop = None
+        self._cut = None
         self._task = None
 
     # -- life ---------------------------------------------------------------------
@@ -112,15 +113,27 @@ class Simulator:
         record = self.token.record
         return record is not None and hmac.compare_digest(record.seed, DEMO_SEED)
 
+    def _power_on(self):
+        """The firmware starts afresh from what the flash holds (at start, and after a power cut)."""
+        self.app = ObservedApp(self.board, self, self._display_timeout_ms)
+        self.token = self.app.token
+
     async def run(self):
         self._loop = asyncio.get_running_loop()
         self.port.start(self._loop)
         self.observer.ready(self.token.state, self.token.serial)
-        self._task = asyncio.ensure_future(mainloop.serve(self.app))
         try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+            while True:
+                self._task = asyncio.ensure_future(mainloop.serve(self.app))
+                try:
+                    await self._task
+                except (asyncio.CancelledError, control.PowerCut):
+                    if self._cut is None:
+                        break
+                point, self._cut = self._cut, None
+                self.board.display_power(False)
+                self.observer.emit("power", cut=point)
+                self._power_on()
         finally:
             self.save_clock()
             self.port.close(self._loop)
@@ -134,6 +147,42 @@ class Simulator:
         """Press the button; safe to call from any thread."""
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.board.press)
+
+    def control(self, line):
+        """One line of the control channel (fobsim.control); safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._control, line)
+
+    def _control(self, line):
+        try:
+            control.apply(self, control.parse(line))
+        except control.ControlError as error:
+            self.observer.emit("error", error=str(error))
+
+    def unplug(self):
+        """USB out: the pty goes away, as the host sees a fob unplugged; the fob runs on."""
+        if isinstance(self.board.port, Unplugged):
+            raise control.ControlError("unplug: USB is not plugged in")
+        self.port.close(self._loop)
+        self.board.port = Unplugged(self._loop)
+        self.observer.emit("usb", plugged=False)
+
+    def plug(self):
+        """USB in again: a new pty (a new path, as a replugged board may get)."""
+        unplugged = self.board.port
+        if not isinstance(unplugged, Unplugged):
+            raise control.ControlError("plug: USB is plugged in already")
+        self.port = PtyPort()
+        self.port.start(self._loop)
+        self.board.port = self.port
+        self.port_path = self.observer.port = self.port.path
+        unplugged.plug()
+        self.observer.emit("usb", plugged=True, port=self.port.path)
+
+    def _power_cut(self, point):
+        """Called by the firmware's file operations at the armed point: end this boot."""
+        self._cut = point
+        self._task.cancel()
 
     def save_clock(self):
         self.clock.save(tokendir.clock_path(self.directory))
