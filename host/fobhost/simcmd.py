@@ -13,7 +13,8 @@ def register(subparsers):
         help="run a simulated fob with a window (or headless) and a virtual serial port",
         description=(
             "Run the fob's firmware on a virtual board: its display in a window (or the terminal), "
-            "a button (click, space, or a newline on standard input when headless), a virtual clock, "
+            "a button (click, space or Enter in the window; headless, an empty line on standard input, which "
+            "also takes JSON commands for scripts: see docs/simulator.md), a virtual clock, "
             "and a pty serial port that `fob provision --port` and `fob info --port` use like hardware."
         ),
     )
