@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from fobcore import hashes, otp
 from fobhost import cliopts, provisioning, serials
 from fobhost.errors import Interrupted, UsageError
+from fobhost.inventory import InventoryError
 from fobhost.serialclient import LinkError
 
 
@@ -90,6 +91,8 @@ def _provision_with_retries(args, inventory, number, progress):
     """Fob ``number`` of a batch; a failed one (e.g. Enter without swapping fobs) is asked for again."""
     retry = False
     while True:
+        if args.serial is None:
+            _check_numbers_left(args, inventory, number)
         if number > 1 or retry:
             progress.stop()
             _wait_for_next(number, args.count)
@@ -103,6 +106,14 @@ def _provision_with_retries(args, inventory, number, progress):
                 raise
             print(_in_batch(args, number, error), file=sys.stderr)
             retry = True
+
+
+def _check_numbers_left(args, inventory, number):
+    """A used-up serial prefix ends the batch: asking for the next fob again would not help."""
+    try:
+        inventory.next_serial()
+    except InventoryError as error:
+        raise UsageError(_in_batch(args, number, "step INFO failed: %s" % error)) from None
 
 
 def _in_batch(args, number, error):

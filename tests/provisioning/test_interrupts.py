@@ -94,3 +94,21 @@ def test_ctrl_c_at_the_prompt_of_a_batch_exits_130(fob, inventory_path, monkeypa
     assert provision(fob, inventory_path, "--count", "2") == 130
     assert "interrupted" in capsys.readouterr().err
     assert recorded(inventory_path) == [fob.token.serial]
+
+
+def test_a_batch_that_runs_out_of_serial_numbers_ends_instead_of_asking_again(fob, inventory_path, monkeypatch, capsys):
+    with Inventory(inventory_path) as inventory:
+        inventory.set_prefix("999999")
+    import sqlite3
+
+    db = sqlite3.connect(inventory_path)
+    db.execute("INSERT INTO serial_counters VALUES ('999999', 999)")  # one number left
+    db.commit()
+    db.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n" * 5))
+    assert provision(fob, inventory_path, "--count", "3") == 2
+    err = capsys.readouterr().err
+    assert (
+        "fob 2 of 3" in err and "no numbers left" in err and "Plug in fob 2" not in err
+    )  # not asked for a fob it cannot number
+    assert recorded(inventory_path) == [fob.token.serial]
