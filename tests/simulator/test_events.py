@@ -47,3 +47,37 @@ def test_a_reset_while_the_display_is_on_pairs_every_on_with_an_off(tmp_path):
         sim.next_event("display", on=False)  # the reset switched the panel off
         sim.press()
         sim.next_event("display", on=True)
+
+
+class Events:
+    def __init__(self):
+        self.emitted = []
+
+    def emit(self, event, **fields):
+        self.emitted.append(dict(fields, event=event))
+
+
+def test_a_micropython_code_event_carries_the_second_the_code_was_drawn_for(tmp_path):
+    """The host reads the frame a moment later, across a step boundary: the event keeps the drawn second."""
+    from fobcore.app import App
+    from fobcore.token import Token
+    from fobsim.flashview import _FlashMirror
+    from fobsim.micropython_engine import MicroPythonSimulator
+    from oracles import pyotp_totp_at
+
+    seed, drawn_at = bytes(range(20)), 1_800_000_059  # the last second of a 60 s step
+    events = Events()
+    simulator = MicroPythonSimulator(tmp_path / "fob", blank=True, events=events)
+    try:
+        mirror = _FlashMirror(simulator.vm.flash, 128, 32)
+        mirror.now = drawn_at
+        Token(mirror).provision(seed, "sha1", 6, 60, "1000000016", drawn_at + 86400)
+        app = App(mirror)
+        app.draw(app.view())  # what the VM's firmware draws at drawn_at
+        simulator.vm.clock.set(drawn_at + 1.2)  # ...and the host reads it in the next step
+        simulator._on_event({"event": "power", "on": True})
+        simulator._on_event({"event": "frame", "data": bytes(mirror.framebuffer.buf).hex(), "fob": drawn_at + 0.4})
+    finally:
+        simulator.vm.stop()
+    [code] = [e for e in events.emitted if e["event"] == "code"]
+    assert code["time"] == drawn_at and code["code"] == pyotp_totp_at(seed, drawn_at)
