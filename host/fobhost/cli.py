@@ -13,6 +13,7 @@ from fobhost import (
     inventorycmd,
     labelcmd,
     provisioncmd,
+    radiuscmd,
     servecmd,
     simcmd,
     wipecmd,
@@ -32,10 +33,11 @@ COMMANDS = (
     inventorycmd,
     simcmd,
     servecmd,
+    radiuscmd,
     admincmd,
 )
 # Commands that need the `server` extra (pyproject.toml): their libraries are imported when they run.
-SERVER_COMMANDS = ("serve", "admin")
+SERVER_COMMANDS = ("serve", "admin", "radius")
 
 
 def build_parser():
