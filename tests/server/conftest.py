@@ -82,9 +82,11 @@ class Bank:
 SEED_KEY = bytes(range(32))
 
 
-def new_service(engine, clock, policy):
+def new_service(engine, clock, policy, fast_path=True):
     upgrade(engine)
-    return AuthService(engine, RecordingSeedBox(SEED_KEY), policy=policy, clock=clock, hasher=FAST_HASHER)
+    return AuthService(
+        engine, RecordingSeedBox(SEED_KEY), policy=policy, clock=clock, hasher=FAST_HASHER, fast_path=fast_path
+    )
 
 
 @pytest.fixture
@@ -128,13 +130,13 @@ def sqlite_url(tmp_path):
 
 @pytest.fixture
 def make_bank(sqlite_url, clock):
-    """``make_bank(url=None, **policy)``: a Bank on ``url`` (default: this test's SQLite file)."""
+    """``make_bank(url=None, fast_path=True, **policy)``: a Bank on ``url`` (default: this test's SQLite file)."""
     engines = []
 
-    def make(url=None, **policy):
+    def make(url=None, fast_path=True, **policy):
         engine = make_engine(url or sqlite_url)
         engines.append(engine)
-        return Bank(new_service(engine, clock, Policy(**policy)), clock)
+        return Bank(new_service(engine, clock, Policy(**policy), fast_path), clock)
 
     yield make
     for engine in engines:
