@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from fobauth.api import database_outage
 from fobauth.database import make_engine
 
 
@@ -31,15 +32,16 @@ def test_verification_survives_dropped_connections(make_bank, postgres_url, fast
     assert bank.service.status("bob").failures == 0
 
 
-class CommitCutter:
-    """A TCP relay to PostgreSQL that, once armed, passes on the COMMIT of the first transaction whose
-    statements contain ``marker`` and then cuts the connection before the answer comes back: the
-    server has committed, the client cannot know it."""
+class Cutter:
+    """A TCP relay to PostgreSQL that, once armed, passes on the first message holding ``marker`` (or,
+    with ``at_commit``, the COMMIT after it) and then cuts the connection before the answer comes
+    back: the server has committed, the client cannot know it."""
 
-    def __init__(self, url, marker):
+    def __init__(self, url, marker, at_commit):
         parsed = make_url(url)
         self._target = (parsed.host, parsed.port)
         self._marker = marker
+        self._at_commit = at_commit
         self.armed = False
         self.cuts = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -58,7 +60,7 @@ class CommitCutter:
         while data := _recv(client):
             if self.armed and self._marker in data:
                 state["marked"] = True
-            if state["marked"] and b"COMMIT\x00" in data:
+            if state["marked"] and (not self._at_commit or b"COMMIT\x00" in data):
                 self.armed, state["cut"] = False, True  # set before the server can answer
             if not _send(server, data):
                 break
@@ -99,13 +101,34 @@ def _recv(connection):
         return b""
 
 
-def test_a_commit_lost_with_its_connection_is_not_retried_into_a_second_failure(make_bank, postgres_url):
+COUNT_FAILURE = b"UPDATE users SET failures"
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_counted_failure_lost_with_its_connection_is_not_counted_again(make_bank, postgres_url, fast_path):
+    """Verification writes in autocommit: the cut follows the statement that counts the failure."""
     bank = make_bank(postgres_url)
     bank.registered("alice")
-    cutter = CommitCutter(postgres_url, marker=b"failures")
-    through_cutter = make_bank(cutter.url).service
+    cutter = Cutter(postgres_url, COUNT_FAILURE, at_commit=False)
+    through_cutter = make_bank(cutter.url, fast_path=fast_path).service
     cutter.armed = True
-    with pytest.raises(DBAPIError):  # whether it counted cannot be known: the client is told to retry
+    with pytest.raises(Exception) as caught:  # whether it counted cannot be known: 503, retry later
         through_cutter.verify("alice", "000000")
+    assert database_outage(caught.value)
     assert cutter.cuts == 1
     assert bank.service.status("alice").failures == 1  # committed once, and not again by a retry
+
+
+def test_a_commit_lost_with_its_connection_is_not_retried_into_a_second_failure(make_bank, postgres_url):
+    """Registration is one transaction: the cut follows the COMMIT of the one that counted a wrong code."""
+    bank = make_bank(postgres_url)
+    bank.add_token("12345678")
+    bank.user("alice")
+    cutter = Cutter(postgres_url, COUNT_FAILURE, at_commit=True)
+    through_cutter = make_bank(cutter.url).service
+    cutter.armed = True
+    with pytest.raises(DBAPIError) as caught:
+        through_cutter.register("alice", "12345678", "000000")
+    assert database_outage(caught.value)
+    assert cutter.cuts == 1
+    assert bank.service.status("alice").failures == 1
