@@ -6,7 +6,6 @@ The uploader sends as fast as the loopback takes it, reconnecting whenever the s
 (it answers 401 before reading a body without the API key), until 300 MB are offered or wrk ends.
 """
 
-import os
 import socket
 import tempfile
 import threading
@@ -43,14 +42,12 @@ def children(pid):
     return [int(c) for task in Path("/proc/%d/task" % pid).iterdir() for c in (task / "children").read_text().split()]
 
 
-def server_processes(port):
-    """The `fob serve` process listening on ``port`` (a child of this one) and all its descendants."""
-    mine = [pid for pid in children(os.getpid()) if str(port).encode() in Path("/proc/%d/cmdline" % pid).read_bytes()]
-    found = []
-    while mine:
-        pid = mine.pop()
-        found.append(pid)
-        mine += children(pid)
+def family(pid):
+    """The process ``pid`` (`fob serve`) and all its descendants (the workers)."""
+    found, waiting = [], [pid]
+    while waiting:
+        found.append(waiting.pop())
+        waiting += children(found[-1])
     return found
 
 
@@ -66,14 +63,14 @@ def run(url, directory):
     upgrade(engine)
     _, seeds = provision(engine, HTTP_USERS, time.time)
     engine.dispose()
-    with serving(url, directory) as port:
+    with serving(url, directory) as (port, server_pid):
         now = time.time()
         requests = [("/api/v1/users/u%d/verify" % i, {"code": totp(seed).at(now)}) for i, seed in enumerate(seeds)]
         warm_up(port, requests[:HTTP_CLIENTS])
         half = (len(requests) - HTTP_CLIENTS) // 2
         quiet_set, hostile_set = requests[HTTP_CLIENTS : HTTP_CLIENTS + half], requests[HTTP_CLIENTS + half :]
         quiet = wrk(port, quiet_set, directory)
-        pids = server_processes(port)
+        pids = family(server_pid)
         stop, offered = threading.Event(), {"bytes": 0, "connections": 0}
         before = {pid: memory(pid, "VmRSS") for pid in pids}
         for pid in pids:  # the peak (VmHWM) starts again from the present size
