@@ -192,3 +192,19 @@ def test_the_documented_limits_are_the_settings():
     rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (\d+) \|", doc, re.MULTILINE))
     assert len(rows) == 10
     assert {name: int(value) for name, value in rows.items()} == {name: getattr(settings, name) for name in rows}
+
+
+def test_pipelined_requests_are_each_counted_on_their_own(fob_serve, tmp_path):
+    """Forty small requests in one write, more than MAX_HEAD_BYTES together: all answered."""
+    storage = ["--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
+    server = fob_serve(*storage, FOB_API_KEY=API_KEY)
+    one = "GET %s/users/nobody HTTP/1.1\r\nHost: x\r\n%s\r\nX-Filler: %s\r\n\r\n" % (V1, AUTHORISED, "f" * 500)
+    assert len(one) * 40 > settings.MAX_HEAD_BYTES
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(one.encode() * 40)
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 40:
+            chunk = connection.recv(65536)
+            assert chunk, answers.decode()
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 404 ") == 40
