@@ -181,10 +181,11 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(fob_serve, tmp_pa
 
 
 @pytest.mark.parametrize("value", ["proxy.example", "10.0.0.300", "*"])
-def test_a_malformed_trusted_proxy_is_refused(tmp_path, capsys, value):
-    argv = ["serve", "--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
-    assert main([*argv, "--trusted-proxy", value]) == 2
+def test_a_malformed_trusted_proxy_is_refused_before_anything_is_created(tmp_path, capsys, value):
+    files = ["--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
+    assert main(["serve", *files, "--api-key-file", str(tmp_path / "api.key"), "--trusted-proxy", value]) == 2
     assert "not an IP address" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_documented_limits_are_the_settings():
