@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from fobcore.board import Board
-from fobcore.protocol import DeviceHandler, encode_frame, format_fields
+from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from fobcore.wire import encode_frame, format_fields
 from fobhost import provisioning
 from fobhost.inventory import Inventory
 from fobhost.ptydevice import PtyDevice

@@ -50,6 +50,10 @@ class VMBoard(Board):
         now = vmboard.time()
         return None if now is None else int(now)
 
+    def time_ms(self):
+        now = vmboard.time()
+        return None if now is None else int(now * 1000)
+
     def set_time(self, unix_seconds):
         vmboard.set_time(unix_seconds)
 

@@ -41,6 +41,10 @@ class Board:
         """Set the wall clock (and any battery-backed RTC) to ``unix_seconds``."""
         raise NotImplementedError
 
+    def time_ms(self):
+        """The wall clock in Unix milliseconds where it has sub-second resolution, else None."""
+        return None
+
     def ticks_ms(self):
         """A monotonic millisecond counter for timeouts (wraps like time.ticks_ms)."""
         return time.ticks_ms()

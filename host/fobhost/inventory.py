@@ -26,7 +26,7 @@ SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
-    serial TEXT PRIMARY KEY CHECK (length(serial) BETWEEN 8 AND 12),
+    serial TEXT PRIMARY KEY CHECK (length(serial) BETWEEN %d AND %d),
     algorithm TEXT NOT NULL,
     digits INTEGER NOT NULL,
     period INTEGER NOT NULL,
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE TABLE IF NOT EXISTS serial_counters (prefix TEXT PRIMARY KEY, next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""" % (serials.MIN_SERIAL, serials.MAX_SERIAL)
 
 
 class InventoryError(Exception):

@@ -5,14 +5,9 @@ so a mistyped digit or a swap of neighbours is caught when one is read
 back by a person.
 """
 
-MIN_LENGTH = 8
-MAX_LENGTH = 12
+from fobcore.limits import MAX_SERIAL, MIN_SERIAL, is_serial  # noqa: F401  (re-exported: the one definition)
+
 AUTO_LENGTH = 10
-
-
-def is_serial(text):
-    """True for 8 to 12 ASCII digits."""
-    return isinstance(text, str) and MIN_LENGTH <= len(text) <= MAX_LENGTH and text.isascii() and text.isdigit()
 
 
 def luhn_digit(digits):

@@ -144,7 +144,9 @@ def test_the_app_through_every_state_inside_micropython(tmp_path, vm_cases):
     assert out["clock"] == ["CLOCK", ["CLOCK", "20260042"]]
     assert out["expired"] == ["EXPIRED", ["EXPIRED", "20260042"], "expired"]
     # The board's record is byte for byte what CPython writes for the same token.
-    assert out["record"] == encode(Record(SEED, "sha1", 8, 30, "20260042", NOW + 3600, sealed=True)).hex()
+    # Its known time is that of the last code it showed, the sealed press's.
+    known = NOW + 30
+    assert out["record"] == encode(Record(SEED, "sha1", 8, 30, "20260042", NOW + 3600, sealed=True, known=known)).hex()
     state, shown, problem = out["corrupt"]
     assert state == "CORRUPT" and shown == ["CORRUPT", "SEED RECORD"] and "checksum" in problem
     assert out["wiped"] == ["BLANK", "", True]

@@ -7,8 +7,9 @@ import random
 from fakeboard import FakeBoard
 
 from fobcore import hashes
-from fobcore.protocol import DeviceHandler, LineAssembler, crc16, encode_frame, format_fields
+from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from fobcore.wire import LineAssembler, crc16, encode_frame, format_fields
 from mpvm import FOBCORE, VMBOARD, run
 
 NOW = 1_800_000_000
@@ -17,7 +18,8 @@ FREE = 12345
 VM_SCRIPT = """
 import binascii, json, os
 from fobcore import hashes
-from fobcore.protocol import DeviceHandler, LineAssembler, crc16
+from fobcore.protocol import DeviceHandler
+from fobcore.wire import LineAssembler, crc16
 from fobcore.token import Token
 from vmboard import VmBoard
 
