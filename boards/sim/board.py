@@ -86,6 +86,9 @@ class VMBoard(Board):
     def unique_id(self):
         return bytes.fromhex(vmboard.unique_id())
 
+    def random_bytes(self, count):
+        return bytes.fromhex(vmboard.random_hex(count))  # the host's CSPRNG: the VM has no os.urandom
+
 
 def create():
     return VMBoard(height=vmboard.height())

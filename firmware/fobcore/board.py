@@ -101,6 +101,11 @@ class Board:
         """The chip's unique id as bytes (machine.unique_id())."""
         return b""
 
+    def random_bytes(self, count):
+        """``count`` unpredictable bytes, for one-time challenges: os.urandom, which the rp2 and esp32
+        ports draw from their hardware random sources (the webassembly port has no os.urandom)."""
+        return os.urandom(count)
+
     def battery(self):
         """Battery charge in percent, or None if the board cannot tell."""
         return None

@@ -12,9 +12,6 @@ A sealed fob's clock is only moved by an authenticated correction
 every forced correction is counted in the record.
 """
 
-import os
-
-
 import fobcore
 from fobcore import clocksync, limits, otp
 from fobcore.limits import MAX_TIME, MIN_TIME
@@ -237,7 +234,7 @@ class Token:
             left = wait - self.board.ticks_diff(self.board.ticks_ms(), self._refused_at)
             if left > 0:
                 raise TokenError("busy", "a correction was refused: try again in %d s" % ((left + 999) // 1000))
-        self._challenge = os.urandom(clocksync.CHALLENGE_BYTES)
+        self._challenge = bytes(self.board.random_bytes(clocksync.CHALLENGE_BYTES))
         return self._challenge
 
     def sync(self, new_time, force, proof):

@@ -14,6 +14,7 @@ from fobhost import (
     provisioncmd,
     servecmd,
     simcmd,
+    synccmd,
     wipecmd,
 )
 from fobhost.errors import UsageError
@@ -26,6 +27,7 @@ COMMANDS = (
     provisioncmd,
     infocmd,
     wipecmd,
+    synccmd,
     exportcmd,
     labelcmd,
     inventorycmd,

@@ -4,7 +4,8 @@ Seeds are sealed with AES-256-GCM under a key file created on first use
 (mode 0600, next to the database); the serial number is the associated
 data, so a seed copied onto another row does not decrypt.  Automatic serial
 numbers advance only when a fob is recorded, in the same transaction, and
-never go back.
+never go back.  Every clock correction of a sealed fob (`fob sync`) is
+logged: serial, old and new time, who, forced or not.
 """
 
 import os
@@ -39,6 +40,14 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE TABLE IF NOT EXISTS serial_counters (prefix TEXT PRIMARY KEY, next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clock_corrections (
+    serial TEXT NOT NULL REFERENCES tokens (serial),
+    at INTEGER NOT NULL,
+    old_time INTEGER,
+    new_time INTEGER NOT NULL,
+    who TEXT NOT NULL,
+    forced INTEGER NOT NULL CHECK (forced IN (0, 1))
+);
 """ % (serials.MIN_SERIAL, serials.MAX_SERIAL)
 
 
@@ -77,6 +86,20 @@ class TokenRecord:
             self.digits,
             self.period,
         )
+
+
+class Correction:
+    """One logged clock correction; ``old_time`` is None when the fob's clock was lost."""
+
+    __slots__ = ("serial", "at", "old_time", "new_time", "who", "forced")
+
+    def __init__(self, serial, at, old_time, new_time, who, forced):
+        self.serial = serial
+        self.at = at
+        self.old_time = old_time
+        self.new_time = new_time
+        self.who = who
+        self.forced = bool(forced)
 
 
 class Inventory:
@@ -225,3 +248,19 @@ class Inventory:
             return self._aead.decrypt(row[0], row[1], serial.encode())
         except InvalidTag:
             raise InventoryError("seed of %s does not decrypt: wrong key file %s?" % (serial, self.key_path)) from None
+
+    # -- clock corrections ----------------------------------------------------
+    def record_correction(self, serial, old_time, new_time, who, forced):
+        """Log a clock correction the fob ``serial`` accepted."""
+        self._db.execute(
+            "INSERT INTO clock_corrections (serial, at, old_time, new_time, who, forced) VALUES (?, ?, ?, ?, ?, ?)",
+            (serial, int(time.time()), old_time, new_time, who, int(bool(forced))),
+        )
+
+    def corrections(self, serial):
+        """The clock corrections of ``serial``, oldest first."""
+        rows = self._db.execute(
+            "SELECT serial, at, old_time, new_time, who, forced FROM clock_corrections WHERE serial = ? ORDER BY rowid",
+            (serial,),
+        ).fetchall()
+        return [Correction(*row) for row in rows]

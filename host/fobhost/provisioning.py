@@ -82,9 +82,9 @@ def check_device(info):
         )
 
 
-def at_next_second(client, command, values, key="time", clock=time.time, sleep=time.sleep):
-    """Send ``command`` with ``values[key]`` set to the next whole second of host UTC, timed to arrive
-    as that second begins; return (that second, the device's reply).
+def at_next_second(client, command, values_for, clock=time.time, sleep=time.sleep):
+    """Send ``command`` with the values ``values_for(second)`` gives for the next whole second of host
+    UTC, timed to arrive as that second begins; return (that second, the device's reply).
 
     A fob's clock counts whole seconds from the moment it is set (a DS3231 restarts its countdown chain
     when its seconds register is written), so a whole second set on time leaves it in step with the host
@@ -92,10 +92,11 @@ def at_next_second(client, command, values, key="time", clock=time.time, sleep=t
     """
     lead = min((client.round_trip or 0.0) / 2, MAX_LEAD)
     target = math.floor(clock() + lead) + 1
+    values = values_for(target)
     delay = target - lead - clock()
     if delay > 0:
         sleep(delay)
-    return target, client.request(command, dict(values, **{key: target}))
+    return target, client.request(command, values)
 
 
 def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_years=5, serial=None, clock=time.time):
@@ -119,7 +120,7 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
     seed = secrets.token_bytes(SEED_BYTES[algorithm])
     step = "SET-TIME"
     try:
-        now, _ = at_next_second(client, "SET-TIME", {}, clock=clock)
+        now, _ = at_next_second(client, "SET-TIME", lambda second: {"time": second}, clock=clock)
         expiry = expiry_after(now, valid_years)
         step = "PROVISION"
         fields = {

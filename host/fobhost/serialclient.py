@@ -36,6 +36,7 @@ class DeviceError(Exception):
     def __init__(self, command, code, message):
         super().__init__("%s refused by the device: %s (%s)" % (command, message, code))
         self.command = command
+        self.message = message
         self.code = code
 
 

@@ -32,7 +32,7 @@
 //   {"event": "heap", "alloc": N, "live": N, "free": N}
 //                                              bytes in use, in use after gc.collect(), free
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
@@ -307,6 +307,7 @@ mp.registerJsModule("vmboard", {
   display_power: (on) => emit("power", { on: !!on }),
   height: () => opts.height,
   display_timeout_ms: () => opts.displayTimeoutMs,
+  random_hex: (count) => randomBytes(count).toString("hex"),
   unique_id: () => createHash("sha256").update(opts.flash).digest("hex").slice(0, 16),
   time: () => fobTime(),
   set_time: (seconds) => {
