@@ -15,7 +15,7 @@ from fobcore.token import Token
 from fobcore.wire import crc16, decode_frame, encode_frame
 from fobhost import provisioning
 from fobhost.cli import main
-from fobhost.inventory import Inventory
+from fobhost.inventory import Inventory, key_path_for
 from fobhost.serialclient import DeviceClient, DeviceError, LinkError
 from oracles import pyotp_totp_at
 
@@ -406,6 +406,57 @@ def test_fuzz_the_host_survives_any_reply(fob, replies):
             client.request("INFO")
         except (DeviceError, LinkError) as error:
             assert str(error).startswith("INFO")
+
+
+def test_an_info_reply_without_a_state_is_a_clear_refusal(fob, inventory_path):
+    def no_state(command, reply, attempt):
+        return reframed(reply, lambda body: body.replace(" state=BLANK", "")) if command == "INFO" else reply
+
+    with pytest.raises(provisioning.ProvisioningError) as raised:
+        run_provisioning(fob, inventory_path, no_state)
+    assert str(raised.value) == (
+        "step INFO failed: INFO: malformed reply (missing field 'state'); the device was left untouched;"
+        " the inventory is unchanged"
+    )
+    assert fob.token.state == "BLANK" and inventory_is_empty(inventory_path)
+
+
+_info_fields = ["proto", "fw", "board", "serial", "state", "sealed", "alg", "free", "time", "ms", "expiry"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_info_fields + ["extra"]),
+            st.sampled_from(["drop", "-", "", "yes", "BLANK", "SEALED", "1", "99999999999999", "sha1,sha256", "a=b"]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_fuzz_provisioning_survives_any_info_reply(fob, inventory_path, changes):
+    """Whatever INFO says, provisioning ends in a ProvisioningError or a sealed, recorded fob; never a traceback."""
+
+    def rewrite(body):
+        words = body.split(" ")
+        for key, value in changes:
+            words = [w for w in words if not w.startswith(key + "=")]
+            if value != "drop":
+                words.append("%s=%s" % (key, value) if value else key + "=")
+        return " ".join(words)
+
+    fob.token.wipe()
+    fault = lambda command, reply, attempt: reframed(reply, rewrite) if command == "INFO" else reply  # noqa: E731
+    try:
+        run_provisioning(fob, inventory_path, fault, timeout=0.2)
+    except provisioning.ProvisioningError as error:
+        assert error.step == "INFO"
+        return
+    assert fob.token.state == "SEALED"
+    fob.token.wipe()
+    inventory_path.unlink()
+    key_path_for(inventory_path).unlink()
 
 
 @pytest.mark.parametrize("digits", [12, 20])
