@@ -50,6 +50,11 @@ class VirtualClock:
         self._anchor_host = self._host_time()
         self._anchor_fob = float(fob_time)
 
+    def lose(self):
+        """The RTC's coin cell ran flat: the clock is unset until the next set()."""
+        self._anchor_host = None
+        self._anchor_fob = None
+
     def skew(self, offset):
         """Start (or restart) the clock at host time plus ``offset`` seconds."""
         self.set(self._host_time() + offset)
