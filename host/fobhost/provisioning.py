@@ -88,9 +88,11 @@ def at_next_second(client, command, values_for, clock=time.time, sleep=time.slee
 
     A fob's clock counts whole seconds from the moment it is set (a DS3231 restarts its countdown chain
     when its seconds register is written), so a whole second set on time leaves it in step with the host
-    to within the delay of the link.  Half the last round trip stands in for that delay.
+    to within the delay of the link.  Half the fastest round trip stands in for that delay, after one
+    more INFO: the first request to a fob may be slow (a board loads its protocol code at the first byte).
     """
-    lead = min((client.round_trip or 0.0) / 2, MAX_LEAD)
+    client.request("INFO")
+    lead = min(client.fastest_round_trip / 2, MAX_LEAD)
     target = math.floor(clock() + lead) + 1
     values = values_for(target)
     delay = target - lead - clock()

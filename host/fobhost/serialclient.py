@@ -58,6 +58,7 @@ class DeviceClient:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.round_trip = None  # seconds from sending the last request to its reply
+        self.fastest_round_trip = None  # the shortest seen: the link's own delay, without the fob's pauses
         self._seq = secrets.randbelow(wire.SEQ_LIMIT)
         try:
             self._serial = serial.Serial(port, baudrate, timeout=0.05, write_timeout=timeout)
@@ -110,6 +111,7 @@ class DeviceClient:
                     raise LinkError(command, str(error)) from None
                 if code is None and seq is not None:
                     self.round_trip = time.monotonic() - sent
+                    self.fastest_round_trip = min(self.round_trip, self.fastest_round_trip or self.round_trip)
                     return outcome
                 if code is not None:
                     if seq is None and code in _RESEND_CODES:
