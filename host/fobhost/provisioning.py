@@ -101,7 +101,17 @@ def at_next_second(client, command, values_for, clock=time.time, sleep=time.slee
     return target, client.request(command, values)
 
 
-def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_years=5, serial=None, clock=time.time):
+def provision(
+    client,
+    inventory,
+    algorithm="sha1",
+    digits=6,
+    period=60,
+    valid_years=5,
+    serial=None,
+    clock=time.time,
+    sleep=time.sleep,
+):
     """Provision, check, seal and record the fob behind ``client``; return a Provisioned."""
     try:
         info = client.request("INFO")
@@ -122,7 +132,7 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
     seed = secrets.token_bytes(SEED_BYTES[algorithm])
     step = "SET-TIME"
     try:
-        now, _ = at_next_second(client, "SET-TIME", lambda second: {"time": second}, clock=clock)
+        now, _ = at_next_second(client, "SET-TIME", lambda second: {"time": second}, clock=clock, sleep=sleep)
         expiry = expiry_after(now, valid_years)
         step = "PROVISION"
         fields = {
