@@ -12,6 +12,7 @@ from fobhost import (
     inventorycmd,
     labelcmd,
     provisioncmd,
+    radiuscmd,
     servecmd,
     simcmd,
     synccmd,
@@ -33,6 +34,7 @@ COMMANDS = (
     inventorycmd,
     simcmd,
     servecmd,
+    radiuscmd,
     admincmd,
 )
 
