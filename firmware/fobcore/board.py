@@ -41,6 +41,14 @@ class Board:
         """Set the wall clock (and any battery-backed RTC) to ``unix_seconds``."""
         raise NotImplementedError
 
+    def aging(self):
+        """The clock's aging trim (a DS3231's aging offset, -128..127), or None if it has none."""
+        return None
+
+    def set_aging(self, value):
+        """Write the aging trim; only called where aging() is not None."""
+        raise NotImplementedError
+
     def time_ms(self):
         """The wall clock in Unix milliseconds where it has sub-second resolution, else None."""
         return None

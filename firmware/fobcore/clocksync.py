@@ -4,7 +4,7 @@ The desk proves it holds the fob's seed without sending it, and without
 the proof being anything the fob would ever display: the MAC key is
 derived from the seed for this purpose only (HMAC(seed, LABEL), with the
 fob's own algorithm), and the MAC covers the serial number, the fob's
-one-time challenge, the new time and the force flag.  docs/protocol.md
+one-time challenge, the new time, the force flag and any new aging trim.  docs/protocol.md
 has the threat model.
 """
 
@@ -19,14 +19,16 @@ def key(seed, algorithm):
     return Hmac(seed, algorithm).digest(LABEL)
 
 
-def message(serial, challenge, new_time, force):
-    """The bytes a correction's MAC covers."""
+def message(serial, challenge, new_time, force, aging=None):
+    """The bytes a correction's MAC covers (``aging``: a new aging trim, or None to leave it)."""
     hexed = "".join("%02x" % b for b in challenge)
-    return ("%s\n%s\n%s\n%d\n%s" % (LABEL.decode(), serial, hexed, new_time, "force" if force else "bounded")).encode()
+    trim = "-" if aging is None else "%d" % aging
+    mode = "force" if force else "bounded"
+    return ("%s\n%s\n%s\n%d\n%s\n%s" % (LABEL.decode(), serial, hexed, new_time, mode, trim)).encode()
 
 
-def mac(sync_key, algorithm, serial, challenge, new_time, force):
-    return Hmac(sync_key, algorithm).digest(message(serial, challenge, new_time, force))
+def mac(sync_key, algorithm, serial, challenge, new_time, force, aging=None):
+    return Hmac(sync_key, algorithm).digest(message(serial, challenge, new_time, force, aging))
 
 
 def equal(a, b):

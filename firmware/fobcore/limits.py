@@ -18,6 +18,8 @@ MIN_SEED = 16  # bytes
 MAX_SEED = 64
 MAX_VALID_YEARS = 30  # how far ahead the host sets a fob's expiry
 MAX_SYNC_STEPS = 10  # time steps an unforced clock correction of a sealed fob may move it
+MIN_AGING = -128  # a DS3231's aging offset register, signed
+MAX_AGING = 127
 
 
 def is_serial(text):

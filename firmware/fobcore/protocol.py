@@ -111,10 +111,11 @@ class DeviceHandler:
                     "challenge": challenge,
                     "time": token.clock(),
                     "known": token.known_time(),
+                    "aging": token.board.aging(),
                 }
             elif command == "SYNC":
-                old, new, forced = token.sync(values["time"], values["force"], values["mac"])
-                return {"old": old, "time": new, "forced": forced}
+                old, new, forced = token.sync(values["time"], values["force"], values["mac"], values["aging"])
+                return {"old": old, "time": new, "forced": forced, "aging": token.board.aging()}
             return {"state": token.state}
         except ProtocolError:
             raise

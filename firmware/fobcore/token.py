@@ -237,8 +237,9 @@ class Token:
         self._challenge = bytes(self.board.random_bytes(clocksync.CHALLENGE_BYTES))
         return self._challenge
 
-    def sync(self, new_time, force, proof):
-        """Set a sealed fob's clock to ``new_time`` if ``proof`` is the MAC over the open challenge.
+    def sync(self, new_time, force, proof, aging=None):
+        """Set a sealed fob's clock to ``new_time`` (and its aging trim to ``aging`` unless None) if ``proof``
+        is the MAC over the open challenge.
 
         Returns (old time or None, new time, forced corrections so far).  The challenge is used up
         whatever the outcome; a wrong proof only says "denied" and delays the next challenge.
@@ -247,13 +248,18 @@ class Token:
         if challenge is None:
             raise TokenError("challenge", "no open challenge: ask for one (CHALLENGE); each is used once")
         _check_time(new_time)
+        if aging is not None and not (_is_int(aging) and limits.MIN_AGING <= aging <= limits.MAX_AGING):
+            raise TokenError("bad_param", "aging must be %d to %d" % (limits.MIN_AGING, limits.MAX_AGING))
         r = self.record
-        expected = clocksync.mac(clocksync.key(r.seed, r.algorithm), r.algorithm, r.serial, challenge, new_time, force)
+        key = clocksync.key(r.seed, r.algorithm)
+        expected = clocksync.mac(key, r.algorithm, r.serial, challenge, new_time, force, aging)
         if not clocksync.equal(expected, bytes(proof)):
             self._refusals += 1
             self._refused_at = self.board.ticks_ms()
             raise TokenError("denied", "correction refused")
         self._refusals = 0
+        if aging is not None and self.board.aging() is None:
+            raise TokenError("unsupported", "this fob's clock has no aging trim")
         old = self.clock()
         floor = self.known_time()
         if not force:
@@ -266,6 +272,11 @@ class Token:
                     "a correction of %+d s is beyond %d s (%d steps)" % (new_time - old, limit, self.max_sync_steps),
                 )
         self._set_clock(new_time)
+        if aging is not None:
+            try:
+                self.board.set_aging(aging)
+            except OSError as e:
+                raise TokenError("rtc", "could not set the aging trim (errno %s)" % (e.args[0] if e.args else "?"))
         self._shown = 0 if force else self._shown
         self._save(r.but(known=new_time if force else max(floor, new_time), forced=r.forced + (1 if force else 0)))
         return old, new_time, self.record.forced

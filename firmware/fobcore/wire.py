@@ -204,6 +204,7 @@ WORD = 1  # printable ASCII without spaces
 FLAG = 2  # yes or no
 LIST = 3  # words joined by commas
 HEX = 4  # bytes as an even number of hex digits
+SIGNED = 5  # a whole number that may be negative: an optional "-" and 1 to 12 digits
 
 INFO_FIELDS = (
     ("proto", NUMBER),
@@ -221,6 +222,8 @@ INFO_FIELDS = (
 # Reply fields added after version 1 first shipped: a fob with older firmware leaves them out.
 ADDED_FIELDS = ("ms",)
 STATE_FIELDS = (("state", WORD),)
+# Request fields that may be "-" (unset): SYNC's aging, for "leave the trim as it is".
+OPTIONAL_VALUES = ("aging",)
 
 # Request fields: all required, no other allowed.  Reply fields: all present (bar ADDED_FIELDS);
 # more are ignored, so a newer fob may say more.
@@ -239,7 +242,7 @@ REQUESTS = {
     "SEAL": (),
     "WIPE": (),
     "CHALLENGE": (),
-    "SYNC": (("time", NUMBER), ("force", FLAG), ("mac", HEX)),
+    "SYNC": (("time", NUMBER), ("force", FLAG), ("aging", SIGNED), ("mac", HEX)),
 }
 REPLIES = {
     "INFO": INFO_FIELDS,
@@ -248,8 +251,8 @@ REPLIES = {
     "CHECK": (("code", WORD),),
     "SEAL": STATE_FIELDS,
     "WIPE": STATE_FIELDS,
-    "CHALLENGE": (("serial", WORD), ("challenge", HEX), ("time", NUMBER), ("known", NUMBER)),
-    "SYNC": (("old", NUMBER), ("time", NUMBER), ("forced", NUMBER)),
+    "CHALLENGE": (("serial", WORD), ("challenge", HEX), ("time", NUMBER), ("known", NUMBER), ("aging", SIGNED)),
+    "SYNC": (("old", NUMBER), ("time", NUMBER), ("forced", NUMBER), ("aging", SIGNED)),
 }
 _HEX_DIGITS = "0123456789abcdefABCDEF"
 
@@ -258,8 +261,9 @@ def decode_value(kind, text):
     """The value of a field of ``kind`` written as ``text``; ValueError if it is not one."""
     if text == "-":
         return None
-    if kind == NUMBER:
-        if not 1 <= len(text) <= 12 or not text.isdigit():
+    if kind == NUMBER or kind == SIGNED:
+        digits = text[1:] if kind == SIGNED and text[0] == "-" else text
+        if not 1 <= len(digits) <= 12 or not digits.isdigit():
             raise ValueError("a whole number")
         return int(text)
     if kind == FLAG:
@@ -321,7 +325,7 @@ def parse_request(body, seq=None):
     for key, _ in spec:
         if key not in fields:
             raise ProtocolError("bad_param", "%s needs field '%s'" % (command, key), seq)
-        if fields[key] == "-":
+        if fields[key] == "-" and key not in OPTIONAL_VALUES:
             raise ProtocolError("bad_param", "%s needs a value for '%s'" % (command, key), seq)
     return command, _typed(spec, fields, seq, True)
 

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS clock_corrections (
     old_time INTEGER,
     new_time INTEGER NOT NULL,
     who TEXT NOT NULL,
-    forced INTEGER NOT NULL CHECK (forced IN (0, 1))
+    forced INTEGER NOT NULL CHECK (forced IN (0, 1)),
+    aging INTEGER
 );
 """ % (serials.MIN_SERIAL, serials.MAX_SERIAL)
 
@@ -89,17 +90,19 @@ class TokenRecord:
 
 
 class Correction:
-    """One logged clock correction; ``old_time`` is None when the fob's clock was lost."""
+    """One logged clock correction; ``old_time`` is None when the fob's clock was lost, ``aging`` the aging
+    trim it wrote (None: left as it was)."""
 
-    __slots__ = ("serial", "at", "old_time", "new_time", "who", "forced")
+    __slots__ = ("serial", "at", "old_time", "new_time", "who", "forced", "aging")
 
-    def __init__(self, serial, at, old_time, new_time, who, forced):
+    def __init__(self, serial, at, old_time, new_time, who, forced, aging):
         self.serial = serial
         self.at = at
         self.old_time = old_time
         self.new_time = new_time
         self.who = who
         self.forced = bool(forced)
+        self.aging = aging
 
 
 class Inventory:
@@ -250,17 +253,19 @@ class Inventory:
             raise InventoryError("seed of %s does not decrypt: wrong key file %s?" % (serial, self.key_path)) from None
 
     # -- clock corrections ----------------------------------------------------
-    def record_correction(self, serial, old_time, new_time, who, forced):
+    def record_correction(self, serial, old_time, new_time, who, forced, aging=None):
         """Log a clock correction the fob ``serial`` accepted."""
         self._db.execute(
-            "INSERT INTO clock_corrections (serial, at, old_time, new_time, who, forced) VALUES (?, ?, ?, ?, ?, ?)",
-            (serial, int(time.time()), old_time, new_time, who, int(bool(forced))),
+            "INSERT INTO clock_corrections (serial, at, old_time, new_time, who, forced, aging)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (serial, int(time.time()), old_time, new_time, who, int(bool(forced)), aging),
         )
 
     def corrections(self, serial):
         """The clock corrections of ``serial``, oldest first."""
         rows = self._db.execute(
-            "SELECT serial, at, old_time, new_time, who, forced FROM clock_corrections WHERE serial = ? ORDER BY rowid",
+            "SELECT serial, at, old_time, new_time, who, forced, aging FROM clock_corrections WHERE serial = ?"
+            " ORDER BY rowid",
             (serial,),
         ).fetchall()
         return [Correction(*row) for row in rows]

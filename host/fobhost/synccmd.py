@@ -21,6 +21,12 @@ def register(subparsers):
     cliopts.add_port(parser)
     cliopts.add_inventory(parser)
     parser.add_argument("--force", action="store_true", help="apply a correction beyond the fob's bound")
+    parser.add_argument(
+        "--trim",
+        action="store_true",
+        help="also set the DS3231's aging trim from the drift since the last correction (at least %d days ago)"
+        % syncing.MIN_TRIM_DAYS,
+    )
     parser.add_argument("--by", metavar="NAME", help="who makes the correction, for the log (default: the login name)")
     parser.set_defaults(run=run)
 
@@ -45,7 +51,7 @@ def run(args):
     inventory = cliopts.open_inventory(args, create=False)
     with inventory, cliopts.connect(args) as client:
         try:
-            done = syncing.sync(client, inventory, who, force=args.force)
+            done = syncing.sync(client, inventory, who, force=args.force, trim=args.trim)
         except syncing.SyncError as error:
             raise UsageError(str(error)) from None
     moved = "" if done.old_time is None else " (%+d s)" % (done.new_time - done.old_time)
@@ -53,3 +59,7 @@ def run(args):
         "fob %s: clock %s -> %s%s%s"
         % (done.serial, _utc(done.old_time), _utc(done.new_time), moved, ", forced" if done.forced else "")
     )
+    if done.aging is not None:
+        print(
+            "fob %s: %+.2f ppm since the last correction; aging trim %+d -> %+d" % (done.serial, done.ppm, *done.aging)
+        )

@@ -98,3 +98,14 @@ def test_a_bus_reading_all_ones_reads_as_no_time():
     chip.registers[0:7] = b"\xff" * 7
     chip.registers[0x0F] = 0x00
     assert rtc.time() is None
+
+
+def test_the_aging_offset_is_signed_and_applied_at_once():
+    chip = DS3231Registers()
+    rtc = ds3231.DS3231(chip)
+    chip.registers[0x0E] = 0x1C
+    for value in (0, 1, 127, -1, -128):
+        rtc.set_aging(value)
+        assert rtc.aging() == value and chip.registers[0x10] == value & 0xFF
+        assert chip.registers[0x0E] == 0x1C | 0x20  # CONV: a temperature conversion applies it now
+        chip.registers[0x0E] = 0x1C

@@ -24,14 +24,10 @@ SERIAL = "1000000016"
 PERIOD = 60
 
 
-def oracle_mac(seed, serial, challenge, new_time, force, digest=hashlib.sha1):
+def oracle_mac(seed, serial, challenge, new_time, force, aging=None, digest=hashlib.sha1):
     key = hmac.new(seed, b"fobkit clock-sync v1", digest).digest()
-    message = "fobkit clock-sync v1\n%s\n%s\n%d\n%s" % (
-        serial,
-        challenge.hex(),
-        new_time,
-        "force" if force else "bounded",
-    )
+    mode, trim = "force" if force else "bounded", "-" if aging is None else str(aging)
+    message = "fobkit clock-sync v1\n%s\n%s\n%d\n%s\n%s" % (serial, challenge.hex(), new_time, mode, trim)
     return hmac.new(key, message.encode(), digest).digest()
 
 
@@ -62,10 +58,12 @@ class Fob:
         assert word == "OK", values
         return bytes.fromhex(values["challenge"])
 
-    def sync(self, new_time, force=False, seed=SEED, challenge=None):
+    def sync(self, new_time, force=False, seed=SEED, challenge=None, aging=None, signed_aging="same"):
         challenge = self.challenge() if challenge is None else challenge
-        mac = oracle_mac(seed, SERIAL, challenge, new_time, force).hex()
-        return self.send("SYNC", (("time", new_time), ("force", "yes" if force else "no"), ("mac", mac)))
+        signed = aging if signed_aging == "same" else signed_aging
+        mac = oracle_mac(seed, SERIAL, challenge, new_time, force, signed).hex()
+        values = (("time", new_time), ("force", "yes" if force else "no"), ("aging", "-" if aging is None else aging))
+        return self.send("SYNC", (*values, ("mac", mac)))
 
     def files(self):
         root = self.board.storage_dir()
@@ -79,7 +77,7 @@ def fob(tmp_path):
 
 def test_a_proven_correction_sets_a_sealed_fobs_clock_and_keeps_its_seed(fob):
     fob.board.unix_time = NOW + 300  # five minutes fast
-    assert fob.sync(NOW + 1) == ("OK", {"old": str(NOW + 300), "time": str(NOW + 1), "forced": "0"})
+    assert fob.sync(NOW + 1) == ("OK", {"old": str(NOW + 300), "time": str(NOW + 1), "forced": "0", "aging": "-"})
     assert fob.board.time() == NOW + 1 and fob.token.state == "SEALED"
     assert fob.token.record.seed == SEED and fob.token.serial == SERIAL
     assert fob.token.code_now()[0] == pyotp_totp_at(SEED, NOW + 1)
@@ -135,7 +133,7 @@ def test_a_correction_beyond_the_bound_needs_force_which_the_fob_counts(fob):
     before = fob.files()
     word, message = fob.sync(NOW)
     assert word == "bounds" and "+601 s is beyond 600 s (10 steps)" in message and fob.files() == before
-    assert fob.sync(NOW, force=True) == ("OK", {"old": str(NOW - 601), "time": str(NOW), "forced": "1"})
+    assert fob.sync(NOW, force=True) == ("OK", {"old": str(NOW - 601), "time": str(NOW), "forced": "1", "aging": "-"})
     assert fob.token.record.forced == 1 and fob.board.time() == NOW
 
 
@@ -158,7 +156,10 @@ def test_a_fob_whose_rtc_was_lost_is_repaired_within_what_its_record_knew(fob, t
     assert fob.token.state == "CLOCK"
     word, message = fob.sync(NOW + 299)
     assert word == "bounds" and "back before %d" % (NOW + 300) in message
-    assert fob.sync(NOW + 86400 * 30) == ("OK", {"old": "-", "time": str(NOW + 86400 * 30), "forced": "0"})
+    assert fob.sync(NOW + 86400 * 30) == (
+        "OK",
+        {"old": "-", "time": str(NOW + 86400 * 30), "forced": "0", "aging": "-"},
+    )
     assert fob.token.state == "SEALED" and fob.token.code_now()[0] == pyotp_totp_at(SEED, NOW + 86400 * 30)
 
 
@@ -167,6 +168,51 @@ def test_only_a_sealed_fob_takes_corrections(tmp_path):
     assert active.send("CHALLENGE") == ("not_sealed", "the token is not sealed: set its clock with SET-TIME")
     assert active.send("WIPE")[0] == "OK"
     assert active.send("CHALLENGE")[0] == "blank"
+
+
+class TrimmableRtc(FakeBoard):
+    """A board whose clock has a DS3231-style aging trim."""
+
+    trim = 0
+
+    def aging(self):
+        return self.trim
+
+    def set_aging(self, value):
+        self.trim = value
+
+
+def test_a_proven_correction_can_set_the_aging_trim(tmp_path):
+    fob = Fob(tmp_path)
+    fob.board.__class__ = TrimmableRtc
+    assert fob.send("CHALLENGE")[1]["aging"] == "0"
+    reply = fob.sync(NOW + 2, aging=-37)
+    assert reply == ("OK", {"old": str(NOW), "time": str(NOW + 2), "forced": "0", "aging": "-37"})
+    assert fob.board.trim == -37
+
+
+def test_the_mac_covers_the_aging_trim(tmp_path):
+    fob = Fob(tmp_path)
+    fob.board.__class__ = TrimmableRtc
+    before = fob.files(), fob.board.time()
+    assert fob.sync(NOW + 2, aging=100, signed_aging=None)[0] == "denied"
+    fob.board.advance(1)  # past the back-off
+    assert fob.sync(NOW + 3, aging=100, signed_aging=5)[0] == "denied"
+    assert fob.board.trim == 0 and fob.files() == before[0]
+
+
+@pytest.mark.parametrize("aging", [128, -129])
+def test_an_aging_trim_out_of_range_is_refused(tmp_path, aging):
+    fob = Fob(tmp_path)
+    fob.board.__class__ = TrimmableRtc
+    assert fob.sync(NOW + 2, aging=aging) == ("bad_param", "aging must be -128 to 127")
+    assert fob.board.trim == 0
+
+
+def test_a_fob_without_aging_trim_refuses_one_and_keeps_its_clock(fob):
+    before = fob.files(), fob.board.time()
+    assert fob.sync(NOW + 2, aging=3) == ("unsupported", "this fob's clock has no aging trim")
+    assert (fob.files(), fob.board.time()) == before
 
 
 class FailingRtc(FakeBoard):

@@ -65,8 +65,13 @@ def _session():
     provision = (("seed", seed), ("alg", "sha256"), ("digits", 8), ("period", 30))
     provision += (("serial", "1000000016"), ("expiry", NOW + 86400))
     key = hmac.new(base32.decode(seed), b"fobkit clock-sync v1", hashlib.sha256).digest()
-    signed = b"fobkit clock-sync v1\n1000000016\n%s\n%d\nbounded" % (b"Z".hex().encode() * 16, NOW + 5)
-    sync = (("time", NOW + 5), ("force", "no"), ("mac", hmac.new(key, signed, hashlib.sha256).hexdigest()))
+    signed = b"fobkit clock-sync v1\n1000000016\n%s\n%d\nbounded\n-" % (b"Z".hex().encode() * 16, NOW + 5)
+    sync = (
+        ("time", NOW + 5),
+        ("force", "no"),
+        ("aging", "-"),
+        ("mac", hmac.new(key, signed, hashlib.sha256).hexdigest()),
+    )
     lines = [
         frame(1, "WIPE"),  # no session yet
         frame(7, "INFO"),
@@ -88,7 +93,7 @@ def _session():
         frame(18, "SYNC", sync),  # a proven correction
         frame(19, "SYNC", sync),  # replayed with a new number: the challenge is used up
         frame(20, "CHALLENGE"),
-        frame(21, "SYNC", (("time", NOW + 5), ("force", "no"), ("mac", "00" * 32))),  # a wrong MAC
+        frame(21, "SYNC", (("time", NOW + 5), ("force", "no"), ("aging", "-"), ("mac", "00" * 32))),  # a wrong MAC
         frame(22, "CHALLENGE"),  # rate-limited
         frame(23, "WIPE"),
         frame(24, "INFO"),
@@ -122,7 +127,7 @@ def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatc
     assert got["replies"] == expected
     words = [reply.split(" ")[2] for reply in expected]
     assert words.count("OK") == 12 and "ERR sealed" in expected[13]
-    assert " OK old=%d time=%d forced=0 " % (NOW + 1, NOW + 5) in expected[17]
+    assert " OK old=%d time=%d forced=0 aging=- " % (NOW + 1, NOW + 5) in expected[17]
     assert "ERR challenge" in expected[18] and "ERR denied" in expected[20] and "ERR busy" in expected[21]
     vm_cases.append(
         ("provisioning protocol: CRC, line assembly, a whole device session", len(crc_inputs) + len(session))

@@ -144,3 +144,58 @@ def test_the_token_class_keeps_corrections_across_a_reset(fob, inventory_path, c
     fob.board.set_time(fob.board.time() + 120)
     assert sync(fob, inventory_path) == 0
     assert Token(fob.board).record.known >= fob.board.time() - 1
+
+
+def trimmable(fob, whole_seconds=False):
+    class Trimmable(type(fob.board)):
+        trim = 0
+
+        def time_ms(self):
+            ms = super().time_ms()
+            return None if whole_seconds or ms is None else ms
+
+        def time(self):
+            ms = super().time_ms()
+            return None if ms is None else ms // 1000
+
+        def aging(self):
+            return self.trim
+
+        def set_aging(self, value):
+            self.trim = value
+
+    fob.board.__class__ = Trimmable
+    return fob.board
+
+
+@pytest.mark.parametrize("whole_seconds", [False, True])  # INFO with ms, or a DS3231's whole seconds
+def test_trim_sets_the_aging_offset_from_the_drift_since_the_last_correction(
+    fob, inventory_path, capsys, whole_seconds
+):
+    serial = provisioned(fob, inventory_path, capsys)
+    board = trimmable(fob, whole_seconds)
+    assert sync(fob, inventory_path) == 0
+    with Inventory(inventory_path) as inventory:  # as if that correction was ten days ago...
+        inventory._db.execute("UPDATE clock_corrections SET new_time = new_time - 864000")
+    board.unix_time += 8.64  # ...and the fob gained 8.64 s since: 10 ppm fast
+    capsys.readouterr()
+    assert sync(fob, inventory_path, "--trim") == 0
+    trimmed = re.search(
+        r"([+-]\d+\.\d\d) ppm since the last correction; aging trim \+0 -> \+(\d+)", capsys.readouterr().out
+    )
+    assert (
+        9.9 < float(trimmed.group(1)) < 10.1
+        and 99 <= int(trimmed.group(2)) <= 101
+        and board.trim == int(trimmed.group(2))
+    )
+    assert [c.aging for c in Inventory(inventory_path).corrections(serial)] == [None, board.trim]
+
+
+def test_trim_needs_an_earlier_correction_days_ago_and_a_trimmable_clock(fob, inventory_path, capsys):
+    provisioned(fob, inventory_path, capsys)
+    before = fob.files(), fob.board.time()
+    assert sync(fob, inventory_path, "--trim") == 2
+    assert "has no aging trim (no DS3231)" in capsys.readouterr().err
+    trimmable(fob)
+    assert sync(fob, inventory_path, "--trim") == 2
+    assert "at least 2 days ago" in capsys.readouterr().err and (fob.files(), fob.board.time()) == before
