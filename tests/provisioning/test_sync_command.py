@@ -6,6 +6,7 @@ import pytest
 
 from fobcore.token import Token
 from fobhost.cli import main
+from fobhost.infocmd import offset
 from fobhost.inventory import Inventory, key_path_for
 from oracles import pyotp_totp_at
 
@@ -199,3 +200,18 @@ def test_trim_needs_an_earlier_correction_days_ago_and_a_trimmable_clock(fob, in
     trimmable(fob)
     assert sync(fob, inventory_path, "--trim") == 2
     assert "at least 2 days ago" in capsys.readouterr().err and (fob.files(), fob.board.time()) == before
+
+
+@pytest.mark.parametrize(
+    ("time_field", "ms", "received", "round_trip", "shown"),
+    [
+        (1_800_000_000, 250, 1_800_000_000.26, 0.02, "+0.000 s"),  # read 10 ms before its reply arrived
+        (1_800_000_000, 0, 1_800_000_001.0, 0.0, "-1.000 s"),
+        (1_800_000_000, None, 1_800_000_000.4, 0.0, "+0 s, to the second"),  # somewhere in the second it said
+        (1_800_000_005, None, 1_800_000_000.9, 0.2, "+5 s, to the second"),
+    ],
+)
+def test_fob_info_shows_the_offset_to_the_millisecond_where_the_fob_tells_them(
+    time_field, ms, received, round_trip, shown
+):
+    assert offset({"time": time_field, "ms": ms}, received, round_trip)[1] == shown
