@@ -1,0 +1,82 @@
+"""A sealed fob whose firmware fails to start resets, then halts on FAULT; it never opens the REPL.
+
+Each failure a board can meet after power-on is injected into a flash laid
+out by `fob flash`: a missing .mpy, MemoryError while importing, an
+exception from the board driver, a KeyboardInterrupt that slipped in.  The
+same failures on a blank fob do open the REPL (a developer's board), which
+shows the test can see a prompt when there is one.
+"""
+
+import time
+
+import pytest
+from flashimage import flash_firmware, store_record
+
+from fobcore import render
+from fobcore.monofb import FrameBuffer
+from fobsim.micropython_engine import VMBoard
+
+HALTED = b"failed to start 3 times in a row; halted"
+
+# board.py replacements: each fails at one point after power-on.
+FAILING_BOARDS = {
+    "memory error while importing": "_ = bytearray(1 << 40)\n",
+    "driver exception": "DISPLAY_TIMEOUT_MS = 1000\ndef create():\n    raise OSError(5)  # EIO: no display on I2C\n",
+    "keyboard interrupt": "DISPLAY_TIMEOUT_MS = 1000\ndef create():\n    raise KeyboardInterrupt\n",
+}
+FAILURES = ["app.mpy missing", *FAILING_BOARDS]
+
+
+def _inject(flash, failure):
+    if failure == "app.mpy missing":
+        (flash / "lib" / "fobcore" / "app.mpy").unlink()  # a half-copied firmware
+    else:
+        (flash / "lib" / "board.mpy").unlink()
+        (flash / "lib" / "board.py").write_text(FAILING_BOARDS[failure])
+
+
+def _fault_screen():
+    pixels = bytearray(128 * 32 // 8)
+    render.draw_message(FrameBuffer(pixels, 128, 32), 128, 32, "FAULT", "RESTART")
+    return pixels.hex()
+
+
+def _prompt_after_enter(line, seconds=2):
+    """Send CR LF as a person at a terminal would; return whether a prompt came back."""
+    line.send(b"\r\n")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line.seen += line.serial.read(256)
+        if b">>>" in line.seen:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_a_sealed_fob_that_cannot_start_never_shows_a_prompt(tmp_path, failure, open_line):
+    flash = tmp_path / "token" / "flash"
+    flash_firmware(flash)
+    record = store_record(flash, sealed=True)
+    _inject(flash, failure)
+    frames = []
+    with VMBoard(tmp_path / "token", on_event=lambda e: e["event"] == "frame" and frames.append(e["data"])) as vm:
+        line = open_line(vm.port)
+        line.expect(HALTED, timeout=60)
+        assert vm.boots == 3 and vm.last_boot == "power"  # two hard resets, then the halt
+        if failure == "app.mpy missing":  # the board driver works: the display says FAULT
+            assert frames[-1:] == [_fault_screen()]
+        assert not _prompt_after_enter(line)
+        assert b">>>" not in line.seen
+    assert (flash / "data" / "seed.rec").read_bytes() == record
+    assert not (flash / "failed_boots").exists()  # a power cycle gets three tries again
+
+
+@pytest.mark.parametrize("failure", ["app.mpy missing", "driver exception"])
+def test_the_same_failure_on_a_blank_fob_opens_the_repl(tmp_path, failure, open_line):
+    flash = tmp_path / "token" / "flash"
+    flash_firmware(flash)
+    _inject(flash, failure)
+    with VMBoard(tmp_path / "token") as vm:
+        line = open_line(vm.port)
+        assert _prompt_after_enter(line, seconds=15)
+        assert vm.boots == 1
