@@ -19,6 +19,7 @@ import sys
 import vfs
 
 BLOCK_SIZE = 4096
+PROG_SIZE = 256  # as ports/rp2/modules/_boot.py mounts the flash: littlefs caches of 1 KiB a file
 EXIT_SOFT_RESET = 64
 
 
@@ -74,8 +75,8 @@ def mkfs(image, blocks, copies):
     f.seek(blocks * BLOCK_SIZE - 1)
     f.write(b"\0")  # a sparse file of the flash's size
     device = ImageBlocks(f, blocks)
-    vfs.VfsLfs2.mkfs(device)
-    vfs.mount(vfs.VfsLfs2(device), "/flash")
+    vfs.VfsLfs2.mkfs(device, progsize=PROG_SIZE)
+    vfs.mount(vfs.VfsLfs2(device, progsize=PROG_SIZE), "/flash")
     for spec in copies:
         host, _, board = spec.rpartition(":")
         path = "/flash"
@@ -96,7 +97,7 @@ def mount(image):
     f.seek(0, 2)
     device = ImageBlocks(f, f.tell() // BLOCK_SIZE)
     vfs.umount("/")
-    vfs.mount(vfs.VfsLfs2(device), "/")
+    vfs.mount(vfs.VfsLfs2(device, progsize=PROG_SIZE), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]  # a board's sys.path
 
