@@ -50,7 +50,19 @@ def run(script, copies=(FOBCORE,), heapsize=1024 * 1024, timeout=300, port="weba
             command = unix_command(heapsize, "run", image, script_file)
         else:
             raise ValueError("no MicroPython port %r (known: %s)" % (port, ", ".join(PORTS)))
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=work)
+        return _output(subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=work))
+
+
+def run_on_image(script, image, heapsize=1024 * 1024, timeout=60):
+    """Run ``script`` on the unix port with the flash image ``image`` (kept, changes and all)."""
+    with tempfile.TemporaryDirectory() as work:
+        script_file = Path(work) / "script.py"
+        script_file.write_text(script)
+        command = unix_command(heapsize, "run", image, script_file)
+        return _output(subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=work))
+
+
+def _output(done):
     if done.returncode != 0:
         raise MicroPythonError("MicroPython VM failed (exit %d):\n%s%s" % (done.returncode, done.stdout, done.stderr))
     return done.stdout

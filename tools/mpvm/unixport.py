@@ -102,9 +102,11 @@ def mount(image):
     sys.path[:] = ["", ".frozen", "/lib"]  # a board's sys.path
 
 
-def _pyexec(source):
+def _pyexec(path):
     try:
-        exec(source, {"__name__": "__main__"})  # noqa: S102  (the board's own main.py)
+        with open(path) as f:
+            code = compile(f.read(), path, "exec")  # the source is garbage once compiled, as with pyexec's lexer
+        exec(code, {"__name__": "__main__"})  # noqa: S102  (the board's own main.py)
     except SystemExit:
         sys.exit(EXIT_SOFT_RESET)
     except BaseException as e:  # printed, then the REPL, as on a board
@@ -123,9 +125,7 @@ def main(argv):
         exec(source, {"__name__": "__main__"})  # noqa: S102  (the test's script, as mpremote exec runs it)
     elif mode == "boot":
         mount(image)
-        with open("/main.py") as f:
-            source = f.read()
-        _pyexec(source)
+        _pyexec("/main.py")
     else:
         raise SystemExit("usage: unixport.py mkfs|run|boot IMAGE ...")
 

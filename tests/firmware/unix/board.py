@@ -2,10 +2,12 @@
 
 The VM board's display and files (vmboard.py), the real USB serial driver
 (boards/drivers/usbserial.py) on the port's stdin and stdout, the host's
-clock, and a button nobody presses.
+clock, and a button nobody presses.  Each frame shown is written to stderr
+as a line "FRAME <unix time> <hex>", for the host to compare with CPython's rendering.
 """
 
 import asyncio
+import sys
 import time
 
 from usbserial import UsbSerial
@@ -22,6 +24,9 @@ class UnixBoard(VmBoard):
     def __init__(self):
         super().__init__()
         self.serial = UsbSerial()
+
+    def show(self):
+        sys.stderr.write("FRAME %d %s\n" % (time.time(), self.buffer.hex()))
 
     def time(self):
         return int(time.time())
