@@ -180,3 +180,20 @@ def bisect(scenario, low=8 * 1024, high=512 * 1024, step=1024, runs=2):
 
 
 SCENARIOS = {"sealed fob in use": sealed_in_use, "provisioning session": provisioning}
+
+
+MODULES = "asyncio board fobcore.app fobcore.mainloop fobcore.protocol fobcore.record fobcore.render fobcore.token"
+
+
+def module_heap():
+    """Heap bytes the firmware's loaded .mpy modules hold (their bytecode and constants): what freezing moves to flash.
+
+    Measured as the live heap after importing them, less the live heap before.
+    Frozen, a module's bytecode stays in flash; its globals dict and function
+    objects still take a little RAM, so the saving is somewhat less than this."""
+    with tempfile.TemporaryDirectory() as tmp:
+        image = _image(Path(tmp), sealed=False)
+        script = "import gc\ngc.collect()\nbefore = gc.mem_alloc()\n"
+        script += "".join("import %s\n" % name for name in MODULES.split())
+        script += "gc.collect()\nprint(gc.mem_alloc() - before)\n"
+        return int(run_on_image(script, image, BIG_HEAP))
