@@ -3,20 +3,27 @@
 Only TOTP keys with decimal responses are accepted; every key must carry a
 serial number of 8 to 12 digits and a secret.  A document is taken whole or
 not at all, and error messages name the key's serial, never its secret.
+
+Documents with a DTD are refused before python-pskc sees them: python-pskc
+parses with lxml when it is installed, which expands internal entities,
+and with defusedxml only when it is not, so the refusal is made here,
+whatever parser python-pskc picks.  PSKC documents have no use for a DTD.
 """
 
 import datetime
 import io
 
+import defusedxml
 import pskc
+from defusedxml import ElementTree as safe_xml
 from pskc.exceptions import DecryptionError, PSKCError
 
-from fobauth import entry
+from fobauth import entry, settings
 from fobauth.errors import BadPskc, BadSerial
 from fobcore import otp
 
 TOTP_URN = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
-MAX_DOCUMENT_BYTES = 1 << 20
+MAX_DOCUMENT_BYTES = settings.MAX_PSKC_BYTES
 _SUITES = {None: "sha1", "": "sha1", "HMAC-SHA1": "sha1", "HMAC-SHA256": "sha256", "HMAC-SHA512": "sha512"}
 
 
@@ -78,6 +85,12 @@ def read(document, password=None):
     """The tokens of a PSKC document (bytes); ``password`` opens a password-protected one."""
     if not isinstance(document, bytes | bytearray) or len(document) > MAX_DOCUMENT_BYTES:
         raise BadPskc("the PSKC document must be at most %d bytes" % MAX_DOCUMENT_BYTES)
+    try:
+        safe_xml.fromstring(document, forbid_dtd=True)
+    except defusedxml.DefusedXmlException:
+        raise BadPskc("the PSKC document may not contain a DTD or entities") from None
+    except Exception as error:  # expat's ParseError, with a position in the document
+        raise BadPskc("the PSKC document is not well-formed XML (%s)" % type(error).__name__) from None
     try:
         parsed = pskc.PSKC(io.BytesIO(document))
         if parsed.encryption.is_encrypted:

@@ -181,6 +181,35 @@ def test_api_key_guesses_are_rate_limited_too(make_client):
     assert [r.status_code for r in guesses] == [401] * 3 + [429] * 2
 
 
+def test_a_suspended_administrator_cannot_unlock_over_the_api(bank, client):
+    bank.registered("alice")
+    bank.registered("boss", serial="87654321", role="master")
+    for user_id in ("alice", "boss"):
+        for _ in range(5):
+            client.post(V1 + "/users/%s/verify" % user_id, json={"code": "000000"})
+        assert bank.service.status(user_id).suspended
+    body = {"admin_id": "boss", "confirmation_password": bank.CONFIRMATION}
+    response = client.post(V1 + "/users/alice/unlock", json=body)
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
+    assert bank.service.status("alice").suspended
+
+
+def test_confirmation_passwords_are_limited_per_administrator_like_codes(bank, make_client):
+    client = make_client(user_rate=Rate(10, 60))
+    bank.registered("alice")
+    bank.user("boss", role="master")
+    for _ in range(5):
+        client.post(V1 + "/users/alice/verify", json={"code": "000000"})
+    wrong = {"admin_id": "boss", "confirmation_password": "guess"}
+    statuses = [client.post(V1 + "/users/alice/unlock", json=wrong).status_code for _ in range(12)]
+    assert statuses == [403] * 10 + [429] * 2
+    right = client.post(
+        V1 + "/users/alice/unlock", json={"admin_id": "boss", "confirmation_password": bank.CONFIRMATION}
+    )
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 1
+    assert bank.service.status("alice").suspended
+
+
 def test_openapi_document_lists_the_routes(client):
     document = client.get(V1 + "/openapi.json").json()
     assert set(document["paths"]) == {

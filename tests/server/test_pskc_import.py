@@ -4,6 +4,8 @@ documents are refused whole, and seeds are sealed at rest and never shown."""
 import base64
 import datetime
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pskc
@@ -164,3 +166,39 @@ def test_another_seed_key_cannot_open_the_seeds(bank, clock):
     with pytest.raises(SeedKeyError) as caught:
         intruder.verify("alice", bank.code("12345678"))
     assert "12345678" in str(caught.value)
+
+
+def with_internal_entity(doc):
+    """``doc`` with its serial number written through an internal entity: well-formed, and harmless
+    in itself, but a DTD that lxml would expand."""
+    head, _, rest = doc.partition(b"?>")
+    return head + b'?>\n<!DOCTYPE x [<!ENTITY serial "40000009">]>' + rest.replace(b">40000009<", b">&serial;<")
+
+
+ENTITY_DOCUMENT = with_internal_entity(document({"serial": "40000009"}))
+
+
+def test_python_pskc_parses_with_lxml_here():
+    """The premise of the next tests: lxml is installed (test extra), so python-pskc parses with it."""
+    assert pskc.xml.xml_parse.__module__ == "lxml.etree"
+    assert pskc.PSKC(io.BytesIO(ENTITY_DOCUMENT)).keys[0].serial == "40000009"  # lxml expands the entity
+
+
+@pytest.mark.parametrize(
+    "doc", [ENTITY_DOCUMENT, BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["internal", "laughs", "external"]
+)
+def test_dtds_and_entities_are_refused_whatever_parser_python_pskc_uses(bank, doc):
+    with pytest.raises(errors.BadPskc, match="DTD"):
+        bank.service.import_pskc(doc)
+    assert bank.service.expiring(3650) == []
+
+
+def test_dtds_are_refused_without_lxml_too():
+    script = (
+        "import sys; sys.modules['lxml'] = None\n"
+        "from fobauth import errors, pskcimport\n"
+        "import pskc.xml; assert pskc.xml.xml_parse.__module__ != 'lxml.etree'\n"
+        "try:\n    pskcimport.read(sys.stdin.buffer.read())\nexcept errors.BadPskc as error:\n    print(error)\n"
+    )
+    refused = subprocess.run([sys.executable, "-c", script], input=ENTITY_DOCUMENT, capture_output=True, check=True)
+    assert b"DTD" in refused.stdout
