@@ -18,6 +18,10 @@ import fixedheap  # noqa: E402
 
 
 def main():
+    print(
+        "loaded firmware modules (%s) hold %d bytes of heap on the unix port: what freezing moves to flash, at most"
+        % (fixedheap.MODULES, fixedheap.module_heap())
+    )
     for name, scenario in fixedheap.SCENARIOS.items():
         started = time.monotonic()
         needed, probes = fixedheap.bisect(scenario)

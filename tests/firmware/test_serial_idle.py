@@ -16,7 +16,7 @@ from flashimage import flash_unix_firmware, store_record
 
 from mpvm import make_image, unix_command
 
-WAIT_S = 3
+WAIT_S = 2
 
 
 def _cpu_seconds(pid):
@@ -44,7 +44,7 @@ def test_the_fob_sleeps_while_nobody_is_on_the_line(tmp_path, line):
         if line == "host disconnects":
             time.sleep(1)  # the fob is up and serving the host ...
             os.close(master)  # ... which goes away
-        time.sleep(1)
+        time.sleep(0.5)
         assert fob.poll() is None, "the fob stopped instead of waiting"
         wall, cpu = time.monotonic(), _cpu_seconds(fob.pid)
         time.sleep(WAIT_S)

@@ -39,7 +39,7 @@ def test_a_sealed_fob_that_cannot_start_resets_then_halts_without_a_prompt(tmp_p
         board.boot()
         assert board.read_until(HALTED), board.output
         board.send(b"\r\nprint(open('/data/seed.rec','rb').read())\r\n")
-        assert not board.read_until(b">>>", timeout=1.5)
+        assert not board.read_until(b">>>", timeout=1)
         assert board.process.poll() is None  # halted, not ended
     finally:
         board.power_off()

@@ -25,7 +25,7 @@ def _fault_screen():
     return pixels.hex()
 
 
-def _prompt_after_enter(line, seconds=2):
+def _prompt_after_enter(line, seconds=1):
     """Send CR LF as a person at a terminal would; return whether a prompt came back."""
     line.send(b"\r\n")
     deadline = time.monotonic() + seconds
