@@ -2,8 +2,8 @@
 
 Each failure a board can meet after power-on is injected into a flash laid
 out by `fob flash`: a missing .mpy, MemoryError while importing, an
-exception from the board driver, a KeyboardInterrupt that slipped in.  The
-same failures on a blank fob do open the REPL (a developer's board), which
+exception from the board driver, a KeyboardInterrupt that slipped in.  Such
+a failure on a blank fob does open the REPL (a developer's board), which
 shows the test can see a prompt when there is one.
 """
 
