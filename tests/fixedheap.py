@@ -25,7 +25,7 @@ FOB = str(Path(sys.executable).with_name("fob"))
 BIG_HEAP = 4 * 1024 * 1024
 # The documented minimum fixed heap on the unix port (64-bit), docs/firmware.md: the bisected
 # figure of `make bench` with margin: it wanders by several KiB from run to run (fragmentation).
-MINIMUM = {"sealed fob in use": 112 * 1024, "provisioning session": 104 * 1024}
+MINIMUM = {"sealed fob in use": 104 * 1024, "provisioning session": 104 * 1024}
 ESTIMATE_32_BIT = 1.5  # how much less a 32-bit board needs (docs/firmware.md says how this was derived)
 
 
@@ -90,7 +90,7 @@ def _frames(text):
     return [(int(stamp), frame) for _, stamp, frame in lines]
 
 
-def sealed_in_use(heapsize, seconds=2.0):
+def sealed_in_use(heapsize, seconds=1.0):
     """A sealed fob boots, shows its code and answers INFO over serial for ``seconds``."""
     outcome = Outcome()
     with tempfile.TemporaryDirectory() as tmp:
