@@ -11,11 +11,12 @@ NODE_INSTALLED := node_modules/.installed
 
 setup: $(INSTALLED) $(NODE_INSTALLED)
 	@scripts/setup-system
+	@PYTHON=$(PYTHON) scripts/setup-privacyidea
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[server,test]'
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json
@@ -36,4 +37,4 @@ sim: $(INSTALLED)
 	$(VENV)/bin/fob sim --demo --name demo
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .peers .pytest_cache .ruff_cache .hypothesis

@@ -177,9 +177,10 @@ class AuthService:
         except IntegrityError:
             raise errors.TokenExists("a token in this document exists") from None
 
-    def import_pskc(self, document, password=None, actor=None):
-        """Import every token of a PSKC document (bytes); all or none.  Returns the serials."""
-        return self.import_tokens(pskcimport.read(document, password), actor)
+    def import_pskc(self, document, password=None, actor=None, psk=None):
+        """Import every token of a PSKC document (bytes), opened by ``password`` or the pre-shared AES key
+        ``psk`` (bytes) if it is protected; all or none.  Returns the serials."""
+        return self.import_tokens(pskcimport.read(document, password, psk), actor)
 
     def create_user(self, user_id, customer_id, role, password, confirmation_password):
         _check_id(user_id, "user_id")
