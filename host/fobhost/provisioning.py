@@ -15,11 +15,13 @@ import time
 import pyotp
 
 from fobcore import base32, limits, wire
+from fobhost.inventory import InventoryError
 from fobhost.serialclient import DeviceError, LinkError
 
 # RFC 6238 reference keys: as long as the hash output.
 SEED_BYTES = {"sha1": 20, "sha256": 32, "sha512": 64}
 STEPS = ("INFO", "SET-TIME", "PROVISION", "CHECK", "SEAL", "RECORD")
+_SEED_SENT = STEPS[2:]  # from PROVISION on, the device may hold the new seed
 # Codes are compared over the steps of this many seconds either side of the CHECK, for the round trip.
 CLOCK_SLACK = 1
 # The longest one-way delay assumed when aiming SET-TIME at a second boundary.
@@ -27,18 +29,27 @@ MAX_LEAD = 0.25
 
 
 class ProvisioningError(Exception):
-    """Provisioning stopped at ``step``; ``wiped`` says whether the device is BLANK again."""
+    """Provisioning stopped at ``step``; ``wiped`` says whether the device is BLANK again.
 
-    def __init__(self, step, reason, wiped):
+    ``interrupted`` is true when a Ctrl-C stopped it (`fob` then exits 130).
+    """
+
+    def __init__(self, step, reason, wiped, interrupted=False):
         if wiped is None:
             outcome = "the device was left untouched"
         elif wiped:
             outcome = "the device was wiped"
+        elif step in _SEED_SENT:
+            outcome = (
+                "the device could NOT be wiped and may hold a seed that no inventory holds:"
+                " run `fob wipe` on it before it leaves the desk"
+            )
         else:
             outcome = "the device could NOT be wiped: run `fob wipe` on it before reuse"
         super().__init__("step %s failed: %s; %s; the inventory is unchanged" % (step, reason, outcome))
         self.step = step
         self.wiped = wiped
+        self.interrupted = interrupted
 
 
 class Provisioned:
@@ -121,7 +132,10 @@ def provision(
             raise ValueError("the device cannot compute %s (it offers %s)" % (algorithm, ",".join(offered) or "none"))
     except (DeviceError, LinkError, ValueError) as error:
         raise ProvisioningError("INFO", error, None) from None
-    serial = serial or inventory.next_serial()
+    try:
+        serial = serial or inventory.next_serial()
+    except InventoryError as error:
+        raise ProvisioningError("INFO", error, None) from None
     if not limits.is_serial(serial):
         raise ProvisioningError(
             "INFO", "serial number must be %d to %d digits" % (limits.MIN_SERIAL, limits.MAX_SERIAL), None
@@ -157,7 +171,7 @@ def provision(
     except KeyboardInterrupt:
         if step == "RECORD" and inventory.contains(serial):
             raise  # it landed after the record was committed: the fob is done, sealed and recorded
-        raise ProvisioningError(step, "interrupted", _wipe(client)) from None
+        raise ProvisioningError(step, "interrupted", _wipe(client), interrupted=True) from None
     except DeviceError as error:
         if error.code == "sealed":  # sealed before we came: INFO says CLOCK, not SEALED, when its clock is lost
             raise ProvisioningError(step, _describe(error), None) from None
@@ -175,8 +189,9 @@ def _describe(error):
 
 
 def _wipe(client):
+    """True once the device is BLANK again; a Ctrl-C during the wipe (a second one) gives up on it."""
     try:
         client.request("WIPE")
-    except (DeviceError, LinkError):
+    except (DeviceError, LinkError, KeyboardInterrupt):
         return False
     return True

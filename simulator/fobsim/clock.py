@@ -51,9 +51,8 @@ class VirtualClock:
         self._anchor_fob = float(fob_time)
 
     def lose(self):
-        """The RTC's coin cell ran flat: the clock is unset until the next set()."""
-        self._anchor_host = None
-        self._anchor_fob = None
+        """The backup cell went flat: the clock no longer knows the time (until set again)."""
+        self._anchor_host = self._anchor_fob = None
 
     def skew(self, offset):
         """Start (or restart) the clock at host time plus ``offset`` seconds."""
