@@ -88,11 +88,11 @@ print(times[0], times[len(times) // 2], allocated)
 
 def frames(algorithm):
     """The provisioning session's frames, as `fob provision` sends them."""
-    from fobcore import protocol
+    from fobcore import wire
 
     body = "PROVISION seed=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ alg=%s digits=6 period=60 serial=20260001 expiry=%d"
     bodies = ["INFO", "SET-TIME time=%d" % NOW, body % (algorithm, NOW + 10**8), "CHECK", "SEAL"]
-    return [protocol.encode_frame(seq, b) for seq, b in enumerate(bodies)]
+    return [wire.encode_frame(seq, b) for seq, b in enumerate(bodies)]
 
 
 def run_steps(lib, steps):

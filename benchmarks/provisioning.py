@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from fobcore.board import Board
-from fobcore.protocol import DeviceHandler, encode_frame, format_fields
+from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from fobcore.wire import encode_frame, format_fields
 from fobhost import provisioning
 from fobhost.inventory import Inventory
 from fobhost.ptydevice import PtyDevice
@@ -121,17 +122,24 @@ def main():
         inventory = Inventory(os.path.join(root, "inventory.sqlite3"))
         total_bytes = 0
         elapsed = 0.0
+        waits = []
+
+        def sleep(seconds):  # the wait for the second boundary SET-TIME is aimed at: by design, not overhead
+            waits.append(seconds)
+            time.sleep(seconds)
+
         for number in range(FOBS):
             storage = os.path.join(root, "fob%d" % number)
             os.makedirs(storage)
             with PtyDevice(DeviceHandler(Token(BenchBoard(storage)))) as device:
                 with DeviceClient(device.port) as client:
                     start = time.perf_counter()
-                    provisioning.provision(client, inventory)
+                    provisioning.provision(client, inventory, sleep=sleep)
                     elapsed += time.perf_counter() - start
                     total_bytes += client.bytes_sent + client.bytes_received
         inventory.close()
-    per_fob = elapsed / FOBS
+    waited = sum(waits) / FOBS
+    per_fob = elapsed / FOBS - waited
     bytes_per_fob = total_bytes / FOBS
     bound = bytes_per_fob * BITS_PER_BYTE / BAUD
     target = 2 * bound + 2 * write
@@ -140,7 +148,8 @@ def main():
     print("bytes exchanged per fob            %.0f (host and device together)" % bytes_per_fob)
     print("lower bound at %d baud         %.1f ms" % (BAUD, bound * 1000))
     print("seed-record write on this machine  %.2f ms (x2: PROVISION, SEAL)" % (write * 1000))
-    print("measured per fob on the pty        %.1f ms (INFO to inventory record)" % (per_fob * 1000))
+    print("measured per fob on the pty        %.1f ms (INFO to inventory record, without the wait)" % (per_fob * 1000))
+    print("waiting for the second boundary    %.1f ms per fob on average (SET-TIME is aimed at it)" % (waited * 1000))
     print("estimate at %d baud            %.1f ms (bound + measured)" % (BAUD, estimate * 1000))
     print("target (2 x bound + record writes) %.1f ms: %s" % (target * 1000, "met" if estimate <= target else "MISSED"))
     device = micropython_device()

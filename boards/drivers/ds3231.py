@@ -9,7 +9,9 @@ ADDRESS = 0x68
 _SECONDS = 0x00  # seconds, minutes, hours, weekday, date, month, year: BCD
 _CONTROL = 0x0E
 _STATUS = 0x0F
+_AGING = 0x10  # aging offset: signed, about 0.1 ppm per step at 25 degrees C; positive slows the clock
 _OSF = 0x80  # oscillator stopped: the time cannot be trusted
+_CONV = 0x20  # control: convert the temperature now, which also applies a new aging offset
 
 
 def _bcd(value):
@@ -96,3 +98,15 @@ class DS3231:
         self.i2c.writeto_mem(self.address, _CONTROL, b"\x1c")  # oscillator on battery, no square wave
         status = self.i2c.readfrom_mem(self.address, _STATUS, 1)[0]
         self.i2c.writeto_mem(self.address, _STATUS, bytes((status & ~_OSF & 0xFF,)))
+
+    def aging(self):
+        """The aging offset register as a signed number (-128..127)."""
+        value = self.i2c.readfrom_mem(self.address, _AGING, 1)[0]
+        return value - 256 if value > 127 else value
+
+    def set_aging(self, value):
+        """Write the aging offset and apply it now (the datasheet: it takes effect at the next temperature
+        conversion, which setting CONV starts)."""
+        self.i2c.writeto_mem(self.address, _AGING, bytes((value & 0xFF,)))
+        control = self.i2c.readfrom_mem(self.address, _CONTROL, 1)[0]
+        self.i2c.writeto_mem(self.address, _CONTROL, bytes((control | _CONV,)))

@@ -6,12 +6,11 @@ its clock, its power sensing and its way of sleeping.
 
 import asyncio
 import os
-import select
-import sys
 
 import machine
 import ssd1306
 from fobcore.board import Board
+from usbserial import UsbSerial
 
 DEBOUNCE_MS = 150
 
@@ -26,10 +25,7 @@ class OledFobBoard(Board):
         self._last_press = 0
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
-        self._stdin = sys.stdin.buffer
-        self._reader = asyncio.StreamReader(self._stdin)
-        self._poll = select.poll()
-        self._poll.register(self._stdin, select.POLLIN)
+        self.serial = UsbSerial()
         try:
             os.mkdir(self.storage_dir())
         except OSError:
@@ -61,14 +57,10 @@ class OledFobBoard(Board):
             return False
 
     async def read_serial(self):
-        # stdin.read(n) would block until n bytes: take one, then whatever else is waiting.
-        data = await self._reader.read(1)
-        while len(data) < 64 and self._poll.poll(0):
-            data += self._stdin.read(1)
-        return data
+        return await self.serial.read()
 
     def write_serial(self, data):
-        sys.stdout.buffer.write(data)
+        self.serial.write(data)
 
     def unique_id(self):
         return machine.unique_id()

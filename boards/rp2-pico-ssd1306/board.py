@@ -41,6 +41,12 @@ class PicoBoard(OledFobBoard):
     def set_time(self, unix_seconds):
         self.rtc.set_time(unix_seconds)
 
+    def aging(self):
+        return self.rtc.aging()
+
+    def set_aging(self, value):
+        self.rtc.set_aging(value)
+
     def may_deep_sleep(self):
         return not self.vbus.value()  # on USB the host may talk to us at any time
 

@@ -50,6 +50,10 @@ class VMBoard(Board):
         now = vmboard.time()
         return None if now is None else int(now)
 
+    def time_ms(self):
+        now = vmboard.time()
+        return None if now is None else int(now * 1000)
+
     def set_time(self, unix_seconds):
         vmboard.set_time(unix_seconds)
 
@@ -81,6 +85,9 @@ class VMBoard(Board):
 
     def unique_id(self):
         return bytes.fromhex(vmboard.unique_id())
+
+    def random_bytes(self, count):
+        return bytes.fromhex(vmboard.random_hex(count))  # the host's CSPRNG: the VM has no os.urandom
 
 
 def create():

@@ -79,9 +79,9 @@ class App:
     def receive(self, data):
         """Feed bytes from the serial stream; write one reply per complete line."""
         if self._lines is None:
-            from fobcore import protocol
+            from fobcore import protocol, wire
 
-            self._lines = protocol.LineAssembler(protocol.MAX_LINE)
+            self._lines = wire.LineAssembler(wire.MAX_LINE)
             self._handler = protocol.DeviceHandler(self.token)
         for line in self._lines.feed(data):
             self.board.write_serial(self._handler.handle(line))

@@ -41,6 +41,18 @@ class Board:
         """Set the wall clock (and any battery-backed RTC) to ``unix_seconds``."""
         raise NotImplementedError
 
+    def aging(self):
+        """The clock's aging trim (a DS3231's aging offset, -128..127), or None if it has none."""
+        return None
+
+    def set_aging(self, value):
+        """Write the aging trim; only called where aging() is not None."""
+        raise NotImplementedError
+
+    def time_ms(self):
+        """The wall clock in Unix milliseconds where it has sub-second resolution, else None."""
+        return None
+
     def ticks_ms(self):
         """A monotonic millisecond counter for timeouts (wraps like time.ticks_ms)."""
         return time.ticks_ms()
@@ -96,6 +108,11 @@ class Board:
     def unique_id(self):
         """The chip's unique id as bytes (machine.unique_id())."""
         return b""
+
+    def random_bytes(self, count):
+        """``count`` unpredictable bytes, for one-time challenges: os.urandom, which the rp2 and esp32
+        ports draw from their hardware random sources (the webassembly port has no os.urandom)."""
+        return os.urandom(count)
 
     def battery(self):
         """Battery charge in percent, or None if the board cannot tell."""

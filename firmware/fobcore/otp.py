@@ -7,9 +7,8 @@ the last ``Otp`` so that repeated calls with one key cost the same.
 
 from fobcore import hashes
 from fobcore.hmac import Hmac
+from fobcore.limits import MAX_DIGITS, MIN_DIGITS
 
-MIN_DIGITS = 6
-MAX_DIGITS = 10
 DEFAULT_PERIOD = 60
 
 

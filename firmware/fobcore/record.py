@@ -2,24 +2,31 @@
 
 Layout (big-endian): magic "FOBS", version, flags (bit 0: sealed),
 algorithm index (0: no seed), digits, period (u16), expiry (i64 Unix
-seconds), serial length + serial, seed length + seed, CRC-32 of all
-before it.  Anything that does not decode exactly is a RecordError,
-so the token shows CORRUPT instead of ever computing a wrong code.
+seconds), serial length + serial, seed length + seed, then (version 2)
+the latest time the fob knew for sure (i64: its last shown code, seal or
+clock correction) and how many clock corrections were forced (u16), and
+a CRC-32 of all before it.  Version 1 records (without the two) are still
+read, as known time 0 and no forced corrections; every save writes
+version 2.  Anything that does not decode exactly is a RecordError, so
+the token shows CORRUPT instead of ever computing a wrong code.
 """
 
 import os
 import struct
 from binascii import crc32
 
+from fobcore import limits
+
 MAGIC = b"FOBS"
-VERSION = 1
+VERSION = 2
+_READABLE = (1, 2)
 RECORD_NAME = "seed.rec"
 ALGORITHMS = ("", "sha1", "sha256", "sha512")  # index stored in the record
-MIN_SEED = 16
-MAX_SEED = 64
 _HEAD = ">4sBBBBHq"
 _HEAD_SIZE = struct.calcsize(_HEAD)
 _FLAG_SEALED = 1
+_TRAILER = ">qH"  # version 2: known time, forced corrections
+_TRAILER_SIZE = struct.calcsize(_TRAILER)
 
 
 class RecordError(ValueError):
@@ -29,7 +36,9 @@ class RecordError(ValueError):
 class Record:
     """The fob's provisioned parameters; ``seed`` is b"" for a blank fob."""
 
-    def __init__(self, seed=b"", algorithm="", digits=0, period=0, serial="", expiry=0, sealed=False):
+    def __init__(
+        self, seed=b"", algorithm="", digits=0, period=0, serial="", expiry=0, sealed=False, known=0, forced=0
+    ):
         self.seed = seed
         self.algorithm = algorithm
         self.digits = digits
@@ -37,6 +46,15 @@ class Record:
         self.serial = serial
         self.expiry = expiry
         self.sealed = sealed
+        self.known = known  # Unix seconds: no correction may move the clock back before this unless forced
+        self.forced = forced
+
+    def but(self, **changes):
+        """A copy with ``changes`` (keyword: attribute) applied."""
+        fields = {}
+        for name in ("seed", "algorithm", "digits", "period", "serial", "expiry", "sealed", "known", "forced"):
+            fields[name] = changes.get(name, getattr(self, name))
+        return Record(**fields)
 
     def __repr__(self):
         return "<Record serial=%r algorithm=%s sealed=%s seed=%d bytes>" % (
@@ -64,6 +82,7 @@ def encode(record):
         + serial
         + bytes((len(record.seed),))
         + record.seed
+        + struct.pack(_TRAILER, record.known, record.forced)
     )
     return body + struct.pack(">I", crc32(body) & 0xFFFFFFFF)
 
@@ -77,27 +96,30 @@ def decode(data):
         raise RecordError("not a seed record")
     if struct.unpack(">I", data[-4:])[0] != crc32(data[:-4]) & 0xFFFFFFFF:
         raise RecordError("record checksum mismatch")
-    if version != VERSION:
+    if version not in _READABLE:
         raise RecordError("unknown record version %d" % version)
+    end = len(data) - 4 - (_TRAILER_SIZE if version >= 2 else 0)
     at = _HEAD_SIZE
     serial_end = at + 1 + data[at]
-    if serial_end >= len(data) - 4:
+    if serial_end >= end:
         raise RecordError("record truncated")
     serial = data[at + 1 : serial_end]
     seed_end = serial_end + 1 + data[serial_end]
-    if seed_end != len(data) - 4:
+    if seed_end != end:
         raise RecordError("record length mismatch")
+    known, forced = struct.unpack(_TRAILER, data[end:-4]) if version >= 2 else (0, 0)
     seed = bytes(data[serial_end + 1 : seed_end])
     if flags & ~_FLAG_SEALED or algorithm >= len(ALGORITHMS):
         raise RecordError("record has unknown flags or algorithm")
-    if len(serial) > 12 or not all(48 <= c <= 57 for c in serial):
+    if len(serial) > limits.MAX_SERIAL or not all(48 <= c <= 57 for c in serial):
         raise RecordError("record has an invalid serial number")
     if seed or algorithm:
-        if not MIN_SEED <= len(seed) <= MAX_SEED or not algorithm:
+        if not limits.MIN_SEED <= len(seed) <= limits.MAX_SEED or not algorithm:
             raise RecordError("record has an invalid seed")
-        if not 6 <= digits <= 10 or not 1 <= period <= 3600:
+        if not limits.MIN_DIGITS <= digits <= limits.MAX_DIGITS or not limits.MIN_PERIOD <= period <= limits.MAX_PERIOD:
             raise RecordError("record has invalid code parameters")
-    return Record(seed, ALGORITHMS[algorithm], digits, period, serial.decode(), expiry, bool(flags & _FLAG_SEALED))
+    sealed = bool(flags & _FLAG_SEALED)
+    return Record(seed, ALGORITHMS[algorithm], digits, period, serial.decode(), expiry, sealed, known, forced)
 
 
 class Files:
@@ -142,7 +164,7 @@ class Store:
                 raise
             return None
         try:
-            data = f.read(_HEAD_SIZE + 2 * 256 + 8)
+            data = f.read(_HEAD_SIZE + 2 * 256 + _TRAILER_SIZE + 8)
         finally:
             f.close()
         return decode(data)

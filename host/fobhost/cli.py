@@ -16,6 +16,7 @@ from fobhost import (
     radiuscmd,
     servecmd,
     simcmd,
+    synccmd,
     wipecmd,
 )
 from fobhost.errors import Interrupted, UsageError
@@ -28,6 +29,7 @@ COMMANDS = (
     provisioncmd,
     infocmd,
     wipecmd,
+    synccmd,
     exportcmd,
     labelcmd,
     inventorycmd,

@@ -217,10 +217,10 @@ def refuse_sealed(port):
             info = client.request("INFO")
     except (DeviceError, LinkError):
         return
-    if info.get("sealed") == "yes":
+    if info["sealed"]:
         raise FlashError(
             "read version failed: the fob %s on %s is sealed and refuses the raw REPL;"
-            " wipe it first: fob wipe --port %s" % (info.get("serial", "?"), port, port)
+            " wipe it first: fob wipe --port %s" % (info["serial"] or "?", port, port)
         )
 
 

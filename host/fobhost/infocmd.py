@@ -17,13 +17,29 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def _utc(text):
-    if not text.isdigit():
+def _utc(seconds):
+    if seconds is None:
         return "not set"
     try:
-        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(text)))
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
     except (OverflowError, ValueError, OSError):  # beyond what the host's calendar can show
-        return "%s (not a valid time)" % text
+        return "%s (not a valid time)" % seconds
+
+
+def offset(info, received, round_trip):
+    """The fob's clock minus the host's, in seconds, and the text saying it.
+
+    The fob read its clock about half a round trip before its reply arrived
+    (host time ``received``).  A fob that reports milliseconds (INFO ``ms``)
+    gives the offset to the millisecond, plus the link's asymmetry; one that
+    counts whole seconds only to the second.
+    """
+    host = received - (round_trip or 0.0) / 2
+    if info["ms"] is not None:
+        value = info["time"] + info["ms"] / 1000 - host
+        return value, "%+.3f s" % value
+    value = round(info["time"] + 0.5 - host)  # somewhere in the second it reported
+    return value, "%+d s, to the second" % value
 
 
 def run(args):
@@ -32,20 +48,20 @@ def run(args):
             info = client.request("INFO")
         except (DeviceError, LinkError) as error:
             raise UsageError(str(error)) from None
-    now = int(time.time())
-    clock = info.get("time", "-")
-    skew = " (device - host: %+d s)" % (int(clock) - now) if clock.isdigit() else ""
+        received = time.time()
+        round_trip = client.round_trip
+    skew = "" if info["time"] is None else " (device - host: %s)" % offset(info, received, round_trip)[1]
     rows = (
-        ("serial", info.get("serial", "-")),
-        ("state", info.get("state", "-")),
-        ("sealed", info.get("sealed", "-")),
-        ("board", info.get("board", "-")),
-        ("firmware", info.get("fw", "-")),
-        ("protocol", info.get("proto", "-")),
-        ("algorithms", info.get("alg", "-")),
-        ("clock", _utc(clock) + skew),
-        ("expiry", _utc(info.get("expiry", "-"))),
-        ("free", "%s bytes" % info.get("free", "-")),
+        ("serial", info["serial"]),
+        ("state", info["state"]),
+        ("sealed", None if info["sealed"] is None else "yes" if info["sealed"] else "no"),
+        ("board", info["board"]),
+        ("firmware", info["fw"]),
+        ("protocol", info["proto"]),
+        ("algorithms", None if info["alg"] is None else ",".join(info["alg"])),
+        ("clock", _utc(info["time"]) + skew),
+        ("expiry", _utc(info["expiry"])),
+        ("free", None if info["free"] is None else "%d bytes" % info["free"]),
     )
     for name, value in rows:
-        print("%-11s %s" % (name, value))
+        print("%-11s %s" % (name, "-" if value is None else value))

@@ -4,7 +4,8 @@ Seeds are sealed with AES-256-GCM under a key file created on first use
 (mode 0600, next to the database); the serial number is the associated
 data, so a seed copied onto another row does not decrypt.  Automatic serial
 numbers advance only when a fob is recorded, in the same transaction, and
-never go back.
+never go back.  Every clock correction of a sealed fob (`fob sync`) is
+logged: serial, old and new time, who, forced or not.
 """
 
 import os
@@ -26,7 +27,7 @@ SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
-    serial TEXT PRIMARY KEY CHECK (length(serial) BETWEEN 8 AND 12),
+    serial TEXT PRIMARY KEY CHECK (length(serial) BETWEEN %d AND %d),
     algorithm TEXT NOT NULL,
     digits INTEGER NOT NULL,
     period INTEGER NOT NULL,
@@ -39,7 +40,16 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE TABLE IF NOT EXISTS serial_counters (prefix TEXT PRIMARY KEY, next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+CREATE TABLE IF NOT EXISTS clock_corrections (
+    serial TEXT NOT NULL REFERENCES tokens (serial),
+    at INTEGER NOT NULL,
+    old_time INTEGER,
+    new_time INTEGER NOT NULL,
+    who TEXT NOT NULL,
+    forced INTEGER NOT NULL CHECK (forced IN (0, 1)),
+    aging INTEGER
+);
+""" % (serials.MIN_SERIAL, serials.MAX_SERIAL)
 TOKEN_COLUMNS = ("serial", "algorithm", "digits", "period", "expiry", "provisioned_at", "board", "firmware")
 _SELECT_TOKENS = "SELECT %s FROM tokens ORDER BY serial" % ", ".join(TOKEN_COLUMNS)  # noqa: S608 - constants
 
@@ -48,6 +58,7 @@ _COLUMNS = {
     "tokens": TOKEN_COLUMNS + ("seed_nonce", "seed_ciphertext"),
     "serial_counters": ("prefix", "next"),
     "settings": ("name", "value"),
+    "clock_corrections": ("serial", "at", "old_time", "new_time", "who", "forced", "aging"),
 }
 
 
@@ -94,6 +105,22 @@ class TokenRecord:
             self.digits,
             self.period,
         )
+
+
+class Correction:
+    """One logged clock correction; ``old_time`` is None when the fob's clock was lost, ``aging`` the aging
+    trim it wrote (None: left as it was)."""
+
+    __slots__ = ("serial", "at", "old_time", "new_time", "who", "forced", "aging")
+
+    def __init__(self, serial, at, old_time, new_time, who, forced, aging):
+        self.serial = serial
+        self.at = at
+        self.old_time = old_time
+        self.new_time = new_time
+        self.who = who
+        self.forced = bool(forced)
+        self.aging = aging
 
 
 class Inventory:
@@ -276,3 +303,21 @@ class Inventory:
             return self._aead.decrypt(row[0], row[1], serial.encode())
         except InvalidTag:
             raise InventoryError("seed of %s does not decrypt: wrong key file %s?" % (serial, self.key_path)) from None
+
+    # -- clock corrections ----------------------------------------------------
+    def record_correction(self, serial, old_time, new_time, who, forced, aging=None):
+        """Log a clock correction the fob ``serial`` accepted."""
+        self._db.execute(
+            "INSERT INTO clock_corrections (serial, at, old_time, new_time, who, forced, aging)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (serial, int(time.time()), old_time, new_time, who, int(bool(forced)), aging),
+        )
+
+    def corrections(self, serial):
+        """The clock corrections of ``serial``, oldest first."""
+        rows = self._db.execute(
+            "SELECT serial, at, old_time, new_time, who, forced, aging FROM clock_corrections WHERE serial = ?"
+            " ORDER BY rowid",
+            (serial,),
+        ).fetchall()
+        return [Correction(*row) for row in rows]

@@ -6,7 +6,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from fobcore import hashes, otp
+from fobcore import hashes, limits, otp
 from fobhost import cliopts, provisioning, serials
 from fobhost.errors import Interrupted, UsageError
 from fobhost.inventory import InventoryError
@@ -25,7 +25,8 @@ def register(subparsers):
     parser.add_argument(
         "--serial",
         metavar="N",
-        help="serial number: 8 to 12 digits, the last a Luhn check digit (default: the next automatic one)",
+        help="serial number: %d to %d digits, the last a Luhn check digit (default: the next automatic one)"
+        % (limits.MIN_SERIAL, limits.MAX_SERIAL),
     )
     parser.add_argument(
         "--serial-prefix",
@@ -33,8 +34,18 @@ def register(subparsers):
         help="prefix of automatic serial numbers; stored in the inventory for next time (default: 10)",
     )
     parser.add_argument("--algorithm", default="sha1", choices=hashes.ALGORITHMS, help="HMAC algorithm (default: sha1)")
-    parser.add_argument("--digits", type=int, default=6, help="code length, 6 to 10 (default: 6)")
-    parser.add_argument("--period", type=int, default=otp.DEFAULT_PERIOD, help="time step, 1 to 3600 s (default: 60)")
+    parser.add_argument(
+        "--digits",
+        type=int,
+        default=6,
+        help="code length, %d to %d (default: 6)" % (limits.MIN_DIGITS, limits.MAX_DIGITS),
+    )
+    parser.add_argument(
+        "--period",
+        type=int,
+        default=otp.DEFAULT_PERIOD,
+        help="time step, %d to %d s (default: 60)" % (limits.MIN_PERIOD, limits.MAX_PERIOD),
+    )
     parser.add_argument("--valid-years", type=int, default=5, help="years until the fob expires (default: 5)")
     parser.add_argument("--count", type=int, default=1, help="provision N fobs in a row, prompting for each")
     parser.set_defaults(run=run)
@@ -48,12 +59,12 @@ def _check(args):
             raise UsageError("--serial %s" % error) from None
     if args.serial is not None and args.count != 1:
         raise UsageError("--serial names one fob; use automatic numbers with --count")
-    if not otp.MIN_DIGITS <= args.digits <= otp.MAX_DIGITS:
-        raise UsageError("--digits must be %d to %d" % (otp.MIN_DIGITS, otp.MAX_DIGITS))
-    if not 1 <= args.period <= 3600:
-        raise UsageError("--period must be 1 to 3600 seconds")
-    if not 1 <= args.valid_years <= 30:
-        raise UsageError("--valid-years must be 1 to 30")
+    if not limits.MIN_DIGITS <= args.digits <= limits.MAX_DIGITS:
+        raise UsageError("--digits must be %d to %d" % (limits.MIN_DIGITS, limits.MAX_DIGITS))
+    if not limits.MIN_PERIOD <= args.period <= limits.MAX_PERIOD:
+        raise UsageError("--period must be %d to %d seconds" % (limits.MIN_PERIOD, limits.MAX_PERIOD))
+    if not 1 <= args.valid_years <= limits.MAX_VALID_YEARS:
+        raise UsageError("--valid-years must be 1 to %d" % limits.MAX_VALID_YEARS)
     if args.count < 1:
         raise UsageError("--count must be at least 1")
 

@@ -8,13 +8,13 @@ untouched: it may be somebody's working token.
 
 import base64
 import calendar
+import math
 import secrets
 import time
 
 import pyotp
 
-from fobcore import base32, protocol
-from fobhost import serials
+from fobcore import base32, limits, wire
 from fobhost.inventory import InventoryError
 from fobhost.serialclient import DeviceError, LinkError
 
@@ -22,8 +22,10 @@ from fobhost.serialclient import DeviceError, LinkError
 SEED_BYTES = {"sha1": 20, "sha256": 32, "sha512": 64}
 STEPS = ("INFO", "SET-TIME", "PROVISION", "CHECK", "SEAL", "RECORD")
 _SEED_SENT = STEPS[2:]  # from PROVISION on, the device may hold the new seed
-# The device's clock is set to whole seconds, so it may lag the host's by up to one.
+# Codes are compared over the steps of this many seconds either side of the CHECK, for the round trip.
 CLOCK_SLACK = 1
+# The longest one-way delay assumed when aiming SET-TIME at a second boundary.
+MAX_LEAD = 0.25
 
 
 class ProvisioningError(Exception):
@@ -76,63 +78,96 @@ def host_codes(seed, algorithm, digits, period, start, end):
 
 
 def check_device(info):
-    """Raise ValueError with the reason if ``info`` (INFO reply) is a device we must not provision."""
-    if info.get("proto") != str(protocol.PROTOCOL_VERSION):
-        raise ValueError("the device speaks protocol %s, not %d" % (info.get("proto"), protocol.PROTOCOL_VERSION))
-    state = info.get("state")
-    if info.get("sealed") == "yes" and state != "SEALED":
+    """Raise ValueError with the reason if ``info`` (INFO reply values) is a device we must not provision."""
+    if info["proto"] != wire.PROTOCOL_VERSION:
+        raise ValueError("the device speaks protocol %s, not %d" % (info["proto"], wire.PROTOCOL_VERSION))
+    state = info["state"]
+    if state is None:
+        raise ValueError("the device did not say what state it is in")
+    if info["sealed"] and state != "SEALED":
         state = "SEALED (showing %s)" % state  # e.g. a sealed fob whose clock was lost
     if state.startswith("SEALED") or state == "EXPIRED":
         raise ValueError(
             "the device %s is %s already; wipe it first (fob wipe) if it is really to be reused"
-            % (info.get("serial"), state)
+            % (info["serial"] or "-", state)
         )
 
 
-def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_years=5, serial=None, clock=time.time):
+def at_next_second(client, command, values_for, clock=time.time, sleep=time.sleep):
+    """Send ``command`` with the values ``values_for(second)`` gives for the next whole second of host
+    UTC, timed to arrive as that second begins; return (that second, the device's reply).
+
+    A fob's clock counts whole seconds from the moment it is set (a DS3231 restarts its countdown chain
+    when its seconds register is written), so a whole second set on time leaves it in step with the host
+    to within the delay of the link.  Half the fastest round trip stands in for that delay, after one
+    more INFO: the first request to a fob may be slow (a board loads its protocol code at the first byte).
+    """
+    client.request("INFO")
+    lead = min(client.fastest_round_trip / 2, MAX_LEAD)
+    target = math.floor(clock() + lead) + 1
+    values = values_for(target)
+    delay = target - lead - clock()
+    if delay > 0:
+        sleep(delay)
+    return target, client.request(command, values)
+
+
+def provision(
+    client,
+    inventory,
+    algorithm="sha1",
+    digits=6,
+    period=60,
+    valid_years=5,
+    serial=None,
+    clock=time.time,
+    sleep=time.sleep,
+):
     """Provision, check, seal and record the fob behind ``client``; return a Provisioned."""
     try:
         info = client.request("INFO")
         check_device(info)
-        if algorithm not in info.get("alg", "").split(","):
-            raise ValueError("the device cannot compute %s (it offers %s)" % (algorithm, info.get("alg")))
+        offered = info["alg"] or []
+        if algorithm not in offered:
+            raise ValueError("the device cannot compute %s (it offers %s)" % (algorithm, ",".join(offered) or "none"))
     except (DeviceError, LinkError, ValueError) as error:
         raise ProvisioningError("INFO", error, None) from None
     try:
         serial = serial or inventory.next_serial()
     except InventoryError as error:
         raise ProvisioningError("INFO", error, None) from None
-    if not serials.is_serial(serial):
-        raise ProvisioningError("INFO", "serial number must be 8 to 12 digits", None)
+    if not limits.is_serial(serial):
+        raise ProvisioningError(
+            "INFO", "serial number must be %d to %d digits" % (limits.MIN_SERIAL, limits.MAX_SERIAL), None
+        )
     if inventory.contains(serial):
         raise ProvisioningError("INFO", "serial number %s is already in the inventory" % serial, None)
 
     seed = secrets.token_bytes(SEED_BYTES[algorithm])
     step = "SET-TIME"
     try:
-        now = int(clock())
-        client.request("SET-TIME", (("time", now),))
+        now, _ = at_next_second(client, "SET-TIME", lambda second: {"time": second}, clock=clock, sleep=sleep)
         expiry = expiry_after(now, valid_years)
         step = "PROVISION"
-        fields = (
-            ("seed", base32.encode(seed, padding=False)),
-            ("alg", algorithm),
-            ("digits", digits),
-            ("period", period),
-            ("serial", serial),
-            ("expiry", expiry),
-        )
+        fields = {
+            "seed": base32.encode(seed, padding=False),
+            "alg": algorithm,
+            "digits": digits,
+            "period": period,
+            "serial": serial,
+            "expiry": expiry,
+        }
         client.request("PROVISION", fields)
         step = "CHECK"
         start = clock()
-        code = client.request("CHECK").get("code")
+        code = client.request("CHECK")["code"]
         if code not in host_codes(seed, algorithm, digits, period, start - CLOCK_SLACK, clock() + CLOCK_SLACK):
             raise ValueError("the device's code does not match the host's")
         step = "SEAL"
-        if client.request("SEAL").get("state") != "SEALED":
+        if client.request("SEAL")["state"] != "SEALED":
             raise ValueError("the device did not report SEALED")
         step = "RECORD"
-        inventory.record(serial, seed, algorithm, digits, period, expiry, info.get("board", "?"), info.get("fw", "?"))
+        inventory.record(serial, seed, algorithm, digits, period, expiry, info["board"] or "?", info["fw"] or "?")
     except KeyboardInterrupt:
         if step == "RECORD" and inventory.contains(serial):
             raise  # it landed after the record was committed: the fob is done, sealed and recorded

@@ -12,19 +12,19 @@ import select
 import threading
 import tty
 
-from fobcore import protocol
+from fobcore import wire
 
 
 class PtyDevice:
     """Serves ``handler`` (anything with ``handle(line) -> reply bytes``) on a new pty."""
 
-    def __init__(self, handler, max_line=protocol.MAX_LINE):
+    def __init__(self, handler, max_line=wire.MAX_LINE):
         self.handler = handler
         self.error = None  # an exception the handler raised, which stopped the device
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo, no line editing: bytes pass as they are
         self.port = os.ttyname(self._slave)
-        self._assembler = protocol.LineAssembler(max_line)
+        self._assembler = wire.LineAssembler(max_line)
         self._wake_read, self._wake_write = os.pipe()
         self._lock = threading.Lock()
         self._closed = False

@@ -3,8 +3,11 @@
 ``DeviceClient`` numbers and checks frames, waits for the matching reply
 with a deadline and retries where that is safe: the device answers a
 repeated frame from its cache without acting twice (docs/protocol.md).
-Errors name the command that failed and never quote a frame, since a
-PROVISION frame carries the seed.
+Replies are read by the grammar the fob writes them with (fobcore.wire):
+``request`` returns a reply's values typed (numbers as int, flags as bool,
+unset as None) and refuses a reply that lacks a promised field.  Errors
+name the command that failed and never quote a frame, since a PROVISION
+frame carries the seed.
 """
 
 import secrets
@@ -12,7 +15,7 @@ import time
 
 import serial
 
-from fobcore import protocol
+from fobcore import wire
 
 try:
     from termios import error as _TermiosError
@@ -33,6 +36,7 @@ class DeviceError(Exception):
     def __init__(self, command, code, message):
         super().__init__("%s refused by the device: %s (%s)" % (command, message, code))
         self.command = command
+        self.message = message
         self.code = code
 
 
@@ -53,12 +57,14 @@ class DeviceClient:
         self.attempts = attempts
         self.bytes_sent = 0
         self.bytes_received = 0
-        self._seq = secrets.randbelow(0x10000)
+        self.round_trip = None  # seconds from sending the last request to its reply
+        self.fastest_round_trip = None  # the shortest seen: the link's own delay, without the fob's pauses
+        self._seq = secrets.randbelow(wire.SEQ_LIMIT)
         try:
             self._serial = serial.Serial(port, baudrate, timeout=0.05, write_timeout=timeout)
         except _PORT_ERRORS as error:
             raise LinkError("open", "cannot open %s (%s)" % (port, _reason(error))) from None
-        self._assembler = protocol.LineAssembler(protocol.MAX_LINE)
+        self._assembler = wire.LineAssembler(wire.MAX_LINE)
         self._pending = []
 
     def close(self):
@@ -73,17 +79,18 @@ class DeviceClient:
     def __exit__(self, *exc_info):
         self.close()
 
-    def request(self, command, fields=()):
-        """Send ``command`` with ``fields`` ((key, value) pairs); return the reply's fields as a dict.
+    def request(self, command, values=None):
+        """Send ``command`` with ``values`` (a dict of its fields, fobcore.wire.REQUESTS); return the
+        reply's values as a dict (fobcore.wire.REPLIES).
 
         INFO opens the session and may go first at any time; every command
         after it takes the next sequence number.
         """
-        self._seq = (self._seq + 1) % 0x10000
-        frame = protocol.encode_frame(self._seq, protocol.format_fields(command, fields))
+        self._seq = (self._seq + 1) % wire.SEQ_LIMIT
+        frame = wire.encode_frame(self._seq, wire.encode_fields(command, wire.REQUESTS[command], values or {}))
         problem = "no reply"
         for _ in range(self.attempts):
-            self._write(command, frame)
+            sent = self._write(command, frame)
             deadline = time.monotonic() + self.timeout
             while True:
                 reply = self._read_frame(command, deadline)
@@ -91,37 +98,40 @@ class DeviceClient:
                     problem = "no reply within %.1f s" % self.timeout
                     break
                 seq, body = reply
-                if isinstance(body, protocol.ProtocolError):
+                if isinstance(body, wire.ProtocolError):
                     problem = "garbled reply (%s)" % body.code
                     break
-                words = body.split(" ")
-                if words[0] == "ERR" and len(words) >= 2:
-                    if seq is None and words[1] in _RESEND_CODES:
-                        problem = "the device received a damaged frame (%s)" % words[1]
-                        break
-                    if seq == self._seq or seq is None:
-                        raise DeviceError(command, words[1], " ".join(words[2:]))
+                if seq != self._seq and seq is not None:
                     continue  # a late answer to an earlier attempt
-                if seq != self._seq:
-                    continue
-                if words[0] != "OK":
-                    raise LinkError(command, "unexpected reply '%s'" % protocol.printable(words[0][:16]))
                 try:
-                    return protocol.parse_fields(words[1:])
-                except protocol.ProtocolError as error:
-                    raise LinkError(command, "malformed reply (%s)" % error) from None
+                    code, outcome = wire.parse_reply(command, body)
+                except wire.ProtocolError as error:
+                    if seq is None:
+                        continue
+                    raise LinkError(command, str(error)) from None
+                if code is None and seq is not None:
+                    self.round_trip = time.monotonic() - sent
+                    self.fastest_round_trip = min(self.round_trip, self.fastest_round_trip or self.round_trip)
+                    return outcome
+                if code is not None:
+                    if seq is None and code in _RESEND_CODES:
+                        problem = "the device received a damaged frame (%s)" % code
+                        break
+                    raise DeviceError(command, code, outcome)
         raise LinkError(command, "%s after %d attempts" % (problem, self.attempts))
 
     def _write(self, command, frame):
         try:
             self._serial.reset_input_buffer()
             self._pending = []
-            self._assembler = protocol.LineAssembler(protocol.MAX_LINE)
+            self._assembler = wire.LineAssembler(wire.MAX_LINE)
+            sent = time.monotonic()
             self._serial.write(frame)
             self._serial.flush()
         except _PORT_ERRORS as error:
             raise LinkError(command, "the device went away (%s)" % _reason(error)) from None
         self.bytes_sent += len(frame)
+        return sent
 
     def _read_frame(self, command, deadline):
         """The next frame as (seq, body), (None, ProtocolError) if damaged, or None at the deadline.
@@ -132,12 +142,12 @@ class DeviceClient:
             while self._pending:
                 line = self._pending.pop(0)
                 if line is None:
-                    return None, protocol.ProtocolError("too_long", "reply too long")
+                    return None, wire.ProtocolError("too_long", "reply too long")
                 if not line.startswith(b"FOB"):
                     continue
                 try:
-                    return protocol.decode_frame(line)
-                except protocol.ProtocolError as error:
+                    return wire.decode_frame(line)
+                except wire.ProtocolError as error:
                     return None, error
             try:
                 data = self._serial.read(self._serial.in_waiting or 1)

@@ -5,14 +5,9 @@ so a mistyped digit or a swap of neighbours is caught when one is read
 back by a person; a number given by hand (`--serial`) must carry one too.
 """
 
-MIN_LENGTH = 8
-MAX_LENGTH = 12
+from fobcore.limits import MAX_SERIAL, MIN_SERIAL, is_serial
+
 AUTO_LENGTH = 10
-
-
-def is_serial(text):
-    """True for 8 to 12 ASCII digits."""
-    return isinstance(text, str) and MIN_LENGTH <= len(text) <= MAX_LENGTH and text.isascii() and text.isdigit()
 
 
 def luhn_digit(digits):
@@ -31,7 +26,7 @@ def luhn_valid(number):
 def check_given(text):
     """Raise ValueError unless ``text`` is a serial number a person may give: digits, Luhn check digit last."""
     if not is_serial(text):
-        raise ValueError("must be 8 to 12 digits")
+        raise ValueError("must be %d to %d digits" % (MIN_SERIAL, MAX_SERIAL))
     if not luhn_valid(text):
         raise ValueError("%s has a wrong check digit (the last digit is a Luhn check digit)" % text)
     if not text.strip("0"):

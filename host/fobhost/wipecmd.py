@@ -23,12 +23,12 @@ def run(args):
     with cliopts.connect(args) as client:
         try:
             info = client.request("INFO")
-            if (info.get("sealed") == "yes" or info.get("state") == "SEALED") and not args.yes:
-                _confirm(info.get("serial", "-"))
+            if (info["sealed"] or info["state"] == "SEALED") and not args.yes:
+                _confirm(info["serial"] or "-")
             reply = client.request("WIPE")
         except (DeviceError, LinkError) as error:
             raise UsageError(str(error)) from None
-    print("wiped %s: state %s" % (info.get("serial", "-"), reply.get("state", "-")))
+    print("wiped %s: state %s" % (info["serial"] or "-", reply["state"] or "-"))
 
 
 def _confirm(serial):

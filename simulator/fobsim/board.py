@@ -53,6 +53,10 @@ class VirtualBoard(Board):
         self.last_time = None if now is None else int(now // 1)
         return self.last_time
 
+    def time_ms(self):
+        now = self.clock.now()
+        return None if now is None else int(now * 1000)
+
     def set_time(self, unix_seconds):
         self.clock.set(unix_seconds)
         if self._on_clock_set:

@@ -43,11 +43,11 @@ class VirtualClock:
             return None
         return self._anchor_fob + (self._host_time() - self._anchor_host) * self.rate
 
-    def set(self, fob_time):
-        """Set the fob's time now (what SET-TIME and a board's RTC write do)."""
+    def set(self, fob_time, host_time=None):
+        """Set the fob's time now, or as of host time ``host_time`` (what SET-TIME and a board's RTC write do)."""
         if not math.isfinite(fob_time):
             raise ValueError("the fob's time must be a finite number")
-        self._anchor_host = self._host_time()
+        self._anchor_host = self._host_time() if host_time is None else float(host_time)
         self._anchor_fob = float(fob_time)
 
     def lose(self):

@@ -166,7 +166,7 @@ class VMBoard:
                 self.last_boot = event["boot"]
                 self._booted.notify_all()
         elif kind == "clock":
-            self.clock.set(event["fob"])
+            self.clock.set(event["fob"], event["host"])  # as of the VM's own moment, not this thread's
             self.clock.save(self._clock_path)
         elif kind == "heap":
             with self._booted:

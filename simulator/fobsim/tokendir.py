@@ -30,16 +30,19 @@ def open_clock(directory, offset=None, drift_ppm=None, speed=1.0):
     """The token's RTC with this run's options applied, saved back.
 
     A drift change applies from now on; an offset (or a new token, whose
-    RTC was set at the factory) sets the clock to host UTC plus offset.
+    RTC was set at the factory) sets the clock to host UTC plus offset.  A
+    token whose clock file says the RTC is unset (its cell ran flat, or the
+    file is damaged) stays unset: the fob shows CLOCK until it is set.
     """
     Path(directory).mkdir(parents=True, exist_ok=True)
     path = clock_path(directory)
+    new = not Path(path).exists()
     clock = VirtualClock.load(path, speed=speed)
     if drift_ppm is not None:
         if clock.is_set:
             clock.set(clock.now())  # the old rate up to now, the new one from now on
         clock.drift_ppm = float(drift_ppm)
-    if offset is not None or not clock.is_set:
+    if offset is not None or new:
         clock.skew(offset or 0)
     clock.save(path)
     return clock

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from fakeboard import FakeBoard
 
-from fobcore import protocol, render
+from fobcore import render, wire
 from fobcore.app import App
 from fobcore.mainloop import serve
 from fobcore.monofb import FrameBuffer
@@ -132,10 +132,10 @@ def test_provisioning_over_serial_updates_a_shown_display(tmp_path):
     app.press()
     assert app.shown == ("BLANK", "")
     seed = "AAAQEAYEAMFAQCIBAEAQCAIBAEAQCAIB"
-    app.receive(b"FOB1 0000 INFO *" + b"%04X" % protocol.crc16(b"FOB1 0000 INFO") + b"\n")
+    app.receive(b"FOB1 0000 INFO *" + b"%04X" % wire.crc16(b"FOB1 0000 INFO") + b"\n")
     body = "PROVISION seed=%s alg=sha1 digits=6 period=60 serial=12345678 expiry=%d" % (seed, NOW + YEAR)
-    app.receive(protocol.encode_frame(1, body)[:10])  # a frame may arrive in pieces
-    app.receive(protocol.encode_frame(1, body)[10:])
+    app.receive(wire.encode_frame(1, body)[:10])  # a frame may arrive in pieces
+    app.receive(wire.encode_frame(1, body)[10:])
     replies = bytes(board.serial_out).splitlines()
     assert len(replies) == 2 and b" OK " in replies[1] and b"state=ACTIVE" in replies[1]
     app.tick()
@@ -158,7 +158,7 @@ def test_serve_runs_serial_alongside_the_display(tmp_path):
 
     async def session():
         task = asyncio.create_task(serve(app))
-        info = protocol.encode_frame(7, "INFO")
+        info = wire.encode_frame(7, "INFO")
         for _ in range(3):
             board.send(info)
             while not bytes(board.serial_out).endswith(b"\n"):

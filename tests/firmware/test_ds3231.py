@@ -68,10 +68,10 @@ def test_calendar_matches_datetime_over_three_centuries():
         assert ds3231.days_from_civil(date.year, date.month, date.day) == days
 
 
-def test_calendar_inside_micropython(vm_cases):
+def test_calendar_inside_micropython(vm_cases, micropython_port):
     days = list(range(20000, 47500, 97))  # 2024 to 2100
     script = "import json, ds3231\nprint(json.dumps([ds3231.civil_from_days(d) for d in %s]))" % days
-    got = json.loads(run(script, copies=((str(DRIVER.parent), "/lib"),)))
+    got = json.loads(run(script, copies=((str(DRIVER.parent), "/lib"),), port=micropython_port))
     epoch = datetime.date(1970, 1, 1)
     expected = [list((epoch + datetime.timedelta(days=d)).timetuple()[:3]) for d in days]
     assert got == expected
@@ -98,3 +98,14 @@ def test_a_bus_reading_all_ones_reads_as_no_time():
     chip.registers[0:7] = b"\xff" * 7
     chip.registers[0x0F] = 0x00
     assert rtc.time() is None
+
+
+def test_the_aging_offset_is_signed_and_applied_at_once():
+    chip = DS3231Registers()
+    rtc = ds3231.DS3231(chip)
+    chip.registers[0x0E] = 0x1C
+    for value in (0, 1, 127, -1, -128):
+        rtc.set_aging(value)
+        assert rtc.aging() == value and chip.registers[0x10] == value & 0xFF
+        assert chip.registers[0x0E] == 0x1C | 0x20  # CONV: a temperature conversion applies it now
+        chip.registers[0x0E] = 0x1C

@@ -150,7 +150,8 @@ GOOD = encode(NEW)
 HOSTILE = {
     "empty file": b"",
     "other magic": b"XXXX" + GOOD[4:],
-    "version 2": sealed_with_crc(GOOD[:4] + b"\x02" + GOOD[5:-4]),
+    "version 3": sealed_with_crc(GOOD[:4] + b"\x03" + GOOD[5:-4]),
+    "version 1 with a version 2 trailer": sealed_with_crc(GOOD[:4] + b"\x01" + GOOD[5:-4]),
     "version 0": sealed_with_crc(GOOD[:4] + b"\x00" + GOOD[5:-4]),
     "unknown flag": sealed_with_crc(GOOD[:5] + b"\x81" + GOOD[6:-4]),
     "algorithm 9": sealed_with_crc(GOOD[:6] + b"\x09" + GOOD[7:-4]),
@@ -204,7 +205,47 @@ def test_any_bytes_decode_to_a_valid_record_or_a_record_error(data):
         # The message never echoes the record; a byte or two may match its words by chance.
         assert len(data) < 3 or data.hex() not in str(error)
         return
-    assert encode(record) == data
+    assert encode(record) == data or (data[4] == 1 and encode(record) == version_2_of(data))
+
+
+def version_1(record):
+    """How firmware before clock corrections wrote ``record``: no known time, no forced count."""
+    body = encode(record)[:-14]
+    return sealed_with_crc(body[:4] + b"\x01" + body[5:])
+
+
+def version_2_of(data):
+    """A version 1 record as it is saved again now."""
+    return sealed_with_crc(data[:4] + b"\x02" + data[5:-4] + bytes(10))
+
+
+def test_a_version_1_record_is_still_read_and_saved_as_version_2(tmp_path):
+    (tmp_path / "seed.rec").write_bytes(version_1(NEW))
+    token = Token(FakeBoard(tmp_path, NOW))
+    assert token.state == "SEALED" and token.record.seed == NEW.seed and token.record.serial == NEW.serial
+    assert (token.record.known, token.record.forced) == (0, 0)
+    token.code_now()  # a shown code is remembered: the record is written again, as version 2
+    saved = (tmp_path / "seed.rec").read_bytes()
+    assert saved[4] == 2 and decode(saved).known == NOW and decode(saved).seed == NEW.seed
+
+
+def test_an_interrupted_upgrade_leaves_the_version_1_or_the_version_2_record(tmp_path):
+    upgraded = NEW.but(known=NOW)
+    budget = 0
+    while True:
+        directory = tmp_path / str(budget)
+        directory.mkdir()
+        (directory / "seed.rec").write_bytes(version_1(NEW))
+        try:
+            Store(str(directory), FlakyFiles(budget)).save(upgraded)
+        except PowerCut:
+            survivor = (directory / "seed.rec").read_bytes()
+            assert survivor in (version_1(NEW), encode(upgraded))
+            budget += 1
+            continue
+        assert (directory / "seed.rec").read_bytes() == encode(upgraded)
+        break
+    assert budget > len(encode(upgraded))
 
 
 def test_an_unreadable_storage_is_corrupt(tmp_path):

@@ -13,22 +13,31 @@ from fobhost.ptydevice import PtyDevice
 
 
 class RunningClockBoard(FakeBoard):
-    """The fake board with a clock that runs in real time once set, like an RTC."""
+    """The fake board with a clock that runs in real time once set, like an RTC, and tells milliseconds.
+
+    ``set_calls`` holds (value, host time) of every set_time(): what the fob was told, and when.
+    """
 
     def __init__(self, storage, unix_time=None):
         super().__init__(storage, None)
         self._set_at = None
+        self.set_calls = []
         if unix_time is not None:
             self.set_time(unix_time)
 
     def set_time(self, unix_seconds):
+        self.set_calls.append((unix_seconds, time.time()))
         self.unix_time = unix_seconds
         self._set_at = time.monotonic()
 
-    def time(self):
+    def time_ms(self):
         if self.unix_time is None:
             return None
-        return int(self.unix_time + time.monotonic() - self._set_at)
+        return int((self.unix_time + time.monotonic() - self._set_at) * 1000)
+
+    def time(self):
+        ms = self.time_ms()
+        return None if ms is None else ms // 1000
 
 
 class Fob:

@@ -8,9 +8,10 @@ from fakeboard import FakeBoard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fobcore import protocol
-from fobcore.protocol import DeviceHandler, crc16, decode_frame, encode_frame, format_fields
+from fobcore import wire
+from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from fobcore.wire import crc16, decode_frame, encode_frame, format_fields
 from oracles import pyotp_totp_at
 
 NOW = 1_800_000_000
@@ -50,7 +51,7 @@ class Session:
 
 def parse(reply):
     """(seq, word, rest) of a reply line, checking its framing."""
-    assert reply.endswith(b"\n") and b"\x03" not in reply and len(reply) <= protocol.MAX_LINE + 1
+    assert reply.endswith(b"\n") and b"\x03" not in reply and len(reply) <= wire.MAX_LINE + 1
     seq, body = decode_frame(reply[:-1])
     word, _, rest = body.partition(" ")
     return seq, word, rest
@@ -86,6 +87,7 @@ def test_info_announces_the_device(session):
         "alg": "sha1,sha256,sha512",
         "free": str(session.board.free_bytes()),
         "time": str(NOW),
+        "ms": "-",
         "expiry": "-",
     }
 
@@ -238,7 +240,7 @@ def state(token):
     return info
 
 
-_commands = st.sampled_from(sorted(protocol._COMMAND_FIELDS) + ["REVEAL", "DUMP", "SET-TIME", "PROVISION"])
+_commands = st.sampled_from(sorted(wire.REQUESTS) + ["REVEAL", "DUMP", "SET-TIME", "PROVISION"])
 _words = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30)
 
 

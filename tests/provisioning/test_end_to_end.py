@@ -1,6 +1,7 @@
 """`fob provision`, `fob info` and `fob wipe` over a real pty with pyserial, against the device side in CPython."""
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -8,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fobcore.protocol import DeviceHandler, crc16, decode_frame, encode_frame
+from fobcore.protocol import DeviceHandler
 from fobcore.record import RECORD_NAME
 from fobcore.token import Token
+from fobcore.wire import crc16, decode_frame, encode_frame
 from fobhost import provisioning
 from fobhost.cli import main
-from fobhost.inventory import Inventory
+from fobhost.inventory import Inventory, key_path_for
 from fobhost.serialclient import DeviceClient, DeviceError, LinkError
 from oracles import pyotp_totp_at
 
@@ -39,7 +41,13 @@ def test_provision_then_info_then_wipe(fob, inventory_path, capsys):
     assert fob_main("info", "--port", fob.port) == 0
     info = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
     assert info["serial"] == "1000000016" and info["state"] == "SEALED"
-    assert info["firmware"] == "0.1.0" and info["protocol"] == "1" and "device - host: +0 s" in info["clock"]
+    assert info["firmware"] == "0.1.0" and info["protocol"] == "1"
+    # SET-TIME carried a whole second and arrived as the host's clock reached it (not up to 1 s late, as
+    # a truncated time sent at once would be); the offset is shown to the millisecond.
+    [(told, host_then)] = fob.board.set_calls
+    assert round(host_then) == told
+    shown = re.fullmatch(r".* UTC \(device - host: ([+-]\d+\.\d{3}) s\)", info["clock"])
+    assert shown and abs(float(shown.group(1))) < 0.5
 
     assert fob_main("wipe", "--port", fob.port) == 2  # SEALED, no --yes, no terminal to ask on
     assert "pass --yes" in capsys.readouterr().err and fob.token.state == "SEALED"
@@ -365,7 +373,7 @@ def test_ctrl_c_at_the_desk_wipes_the_device(fob, inventory_path):
 
     def clock():
         calls.append(1)
-        if len(calls) == 2:  # the clock is read again just before CHECK
+        if len(calls) == 3:  # twice to aim SET-TIME at a second boundary, then just before CHECK
             raise KeyboardInterrupt
         return real_clock()
 
@@ -405,14 +413,70 @@ def test_fuzz_the_host_survives_any_reply(fob, replies):
             assert str(error).startswith("INFO")
 
 
-def test_info_from_a_device_with_an_absurd_clock_is_printed_not_a_traceback(fob, capsys):
+def test_an_info_reply_without_a_state_is_a_clear_refusal(fob, inventory_path):
+    def no_state(command, reply, attempt):
+        return reframed(reply, lambda body: body.replace(" state=BLANK", "")) if command == "INFO" else reply
+
+    with pytest.raises(provisioning.ProvisioningError) as raised:
+        run_provisioning(fob, inventory_path, no_state)
+    assert str(raised.value) == (
+        "step INFO failed: INFO: malformed reply (missing field 'state'); the device was left untouched;"
+        " the inventory is unchanged"
+    )
+    assert fob.token.state == "BLANK" and inventory_is_empty(inventory_path)
+
+
+_info_fields = ["proto", "fw", "board", "serial", "state", "sealed", "alg", "free", "time", "ms", "expiry"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_info_fields + ["extra"]),
+            st.sampled_from(["drop", "-", "", "yes", "BLANK", "SEALED", "1", "99999999999999", "sha1,sha256", "a=b"]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_fuzz_provisioning_survives_any_info_reply(fob, inventory_path, changes):
+    """Whatever INFO says, provisioning ends in a ProvisioningError or a sealed, recorded fob; never a traceback."""
+
+    def rewrite(body):
+        words = body.split(" ")
+        for key, value in changes:
+            words = [w for w in words if not w.startswith(key + "=")]
+            if value != "drop":
+                words.append("%s=%s" % (key, value) if value else key + "=")
+        return " ".join(words)
+
+    fob.token.wipe()
+    fault = lambda command, reply, attempt: reframed(reply, rewrite) if command == "INFO" else reply  # noqa: E731
+    try:
+        run_provisioning(fob, inventory_path, fault, timeout=0.2)
+    except provisioning.ProvisioningError as error:
+        assert error.step == "INFO"
+        return
+    assert fob.token.state == "SEALED"
+    fob.token.wipe()
+    inventory_path.unlink()
+    key_path_for(inventory_path).unlink()
+
+
+@pytest.mark.parametrize("digits", [12, 20])
+def test_info_from_a_device_with_an_absurd_clock_is_printed_not_a_traceback(fob, capsys, digits):
     def absurd(command, reply, attempt):
-        return reframed(reply, lambda body: body.replace("time=-", "time=" + "9" * 20))
+        return reframed(reply, lambda body: body.replace("time=-", "time=" + "9" * digits))
 
     fob.device.handler = Faulty(fob.handler, absurd)
+    if digits > 12:  # not a number the grammar allows (fobcore.wire): one line, not a traceback
+        assert fob_main("info", "--port", fob.port) == 2
+        assert "INFO: malformed reply (time must be a whole number)" in capsys.readouterr().err
+        return
     assert fob_main("info", "--port", fob.port) == 0
     out = capsys.readouterr().out
-    assert "99999999999999999999 (not a valid time)" in out
+    assert "clock       33658-09-27 01:46:39 UTC (device - host: +99" in out
 
 
 def test_a_corrupt_record_is_overwritten_by_provisioning(fob, inventory_path):

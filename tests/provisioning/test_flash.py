@@ -15,7 +15,7 @@ import pytest
 from fobhost import flashing
 from fobhost.cli import main
 from fobhost.ptydevice import PtyDevice
-from mpvm import run
+from mpvm import VERSIONS, run
 
 
 class Recorder:
@@ -91,19 +91,25 @@ def test_a_file_mpy_cross_refuses_is_named(tmp_path):
 # -- the board-side scripts, run by the real MicroPython --------------------------------------------
 
 
-@pytest.fixture
-def staged(tmp_path):
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """The rp2 board's firmware as `fob flash` compiles it, once for the module's scripts (read-only)."""
     package = flashing.BoardPackage("rp2-pico-ssd1306")
-    staging = tmp_path / "staging"
-    files = flashing.compile_firmware(package, staging)
+    staging = tmp_path_factory.mktemp("compiled") / "staging"
+    return package, staging, flashing.compile_firmware(package, staging)
+
+
+@pytest.fixture
+def staged(tmp_path, compiled, micropython_port):
+    package, staging, files = compiled
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "seed.rec").write_bytes(b"FOBS record")
-    return package, staging, files, tmp_path / "data"
+    return package, staging, files, tmp_path / "data", micropython_port
 
 
 def _on_board(staged, script, tamper=None):
-    package, staging, files, data = staged
-    board_lib = staging.parent / "board-lib"
+    package, staging, files, data, port = staged
+    board_lib = data.parent / "board-lib"
     shutil.rmtree(board_lib, ignore_errors=True)
     shutil.copytree(staging / "lib", board_lib)
     if tamper:
@@ -111,23 +117,23 @@ def _on_board(staged, script, tamper=None):
     copies = ((board_lib, "/lib"), (data, "/data"))
     steps = {s.name: s for s in flashing.plan(package, "/dev/null", staging, files)}
     body = steps[script].argv[-1]
-    return run(body + "\nimport os\nprint('LEFT', sorted(os.listdir('/lib')), os.listdir('/data'))", copies=copies)
+    listing = "\nimport os\nprint('LEFT', sorted(os.listdir('/lib')), os.listdir('/data'))"
+    return run(body + listing, copies=copies, port=port)
 
 
 def test_version_script_in_micropython(staged):
-    package, staging, files, data = staged
+    package, staging, files, data, port = staged
     output = _on_board(staged, "read version")
-    assert flashing.check_version(output, flashing.mpy_version(files[0][1])) == "1.27.0"
-    with pytest.raises(
-        flashing.FlashError, match="MicroPython 1.27.0 with .mpy version 6; this mpy-cross writes version 5"
-    ):
+    assert flashing.check_version(output, flashing.mpy_version(files[0][1])) == VERSIONS[port]
+    refusal = "MicroPython %s with .mpy version 6; this mpy-cross writes version 5" % VERSIONS[port]
+    with pytest.raises(flashing.FlashError, match=refusal):
         flashing.check_version(output, 5)
     with pytest.raises(flashing.FlashError, match="unexpected answer"):
         flashing.check_version("Traceback", 6)
 
 
 def test_hash_script_verifies_the_copies_in_micropython(staged):
-    package, staging, files, data = staged
+    package, staging, files, data, port = staged
     lib_files = [(target, local) for target, local in files if target.startswith("/lib/")]
     flashing.check_hashes(_on_board(staged, "verify"), lib_files)
     output = _on_board(staged, "verify", tamper=lambda lib: (lib / "fobcore" / "otp.mpy").write_bytes(b"M\x06"))

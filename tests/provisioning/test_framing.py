@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fobcore import protocol
-from fobcore.protocol import LineAssembler, ProtocolError, crc16, decode_frame, encode_frame
+from fobcore import wire
+from fobcore.wire import LineAssembler, ProtocolError, crc16, decode_frame, encode_frame
 
 printable_text = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=60)
 bodies = st.lists(printable_text, min_size=1, max_size=6).map(" ".join)
@@ -53,7 +53,7 @@ def test_never_sends_control_or_non_ascii_bytes(body):
 
 def test_refuses_to_build_an_oversized_frame():
     with pytest.raises(ProtocolError) as raised:
-        encode_frame(1, "X" * protocol.MAX_LINE)
+        encode_frame(1, "X" * wire.MAX_LINE)
     assert raised.value.code == "too_long"
 
 
@@ -77,7 +77,7 @@ def _with_crc(text):
         (_with_crc("XYZ1 0001 INFO"), "version"),
         (b"FOB1 0001 IN\x00O *DB54", "frame"),
         (b"FOB1 0001 INFO *DB54\xff", "frame"),
-        (b"X" * (protocol.MAX_LINE + 1), "too_long"),
+        (b"X" * (wire.MAX_LINE + 1), "too_long"),
     ],
 )
 def test_malformed_lines(line, code):

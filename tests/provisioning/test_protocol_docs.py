@@ -6,8 +6,9 @@ from pathlib import Path
 from fakeboard import FakeBoard
 
 from fobcore import hashes
-from fobcore.protocol import DeviceHandler, crc16
+from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from fobcore.wire import crc16
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 FRAME = re.compile(r"^([<>]) (FOB1 \S{4} .* \*[0-9A-F]{4})$")

@@ -1,14 +1,17 @@
 """The protocol inside the real MicroPython VM: the same bytes in as under CPython give the same bytes out."""
 
 import binascii
+import hashlib
+import hmac
 import json
 import random
 
 from fakeboard import FakeBoard
 
-from fobcore import hashes
-from fobcore.protocol import DeviceHandler, LineAssembler, crc16, encode_frame, format_fields
+from fobcore import base32, hashes
+from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
+from fobcore.wire import LineAssembler, crc16, encode_frame, format_fields
 from mpvm import FOBCORE, VMBOARD, run
 
 NOW = 1_800_000_000
@@ -17,7 +20,8 @@ FREE = 12345
 VM_SCRIPT = """
 import binascii, json, os
 from fobcore import hashes
-from fobcore.protocol import DeviceHandler, LineAssembler, crc16
+from fobcore.protocol import DeviceHandler
+from fobcore.wire import LineAssembler, crc16
 from fobcore.token import Token
 from vmboard import VmBoard
 
@@ -25,6 +29,8 @@ class FixedBoard(VmBoard):
     name = "fake"
     def free_bytes(self):
         return %d
+    def random_bytes(self, count):
+        return b"Z" * count
 
 with open("/cases/cases.json") as f:
     cases = json.load(f)
@@ -45,6 +51,9 @@ class FixedBoard(FakeBoard):
     def free_bytes(self):
         return FREE
 
+    def random_bytes(self, count):
+        return b"Z" * count  # the same "random" challenge on both sides, so the replies compare
+
 
 def _session():
     """Requests of a whole provisioning, and hostile ones between them."""
@@ -55,6 +64,14 @@ def _session():
 
     provision = (("seed", seed), ("alg", "sha256"), ("digits", 8), ("period", 30))
     provision += (("serial", "1000000016"), ("expiry", NOW + 86400))
+    key = hmac.new(base32.decode(seed), b"fobkit clock-sync v1", hashlib.sha256).digest()
+    signed = b"fobkit clock-sync v1\n1000000016\n%s\n%d\nbounded\n-" % (b"Z".hex().encode() * 16, NOW + 5)
+    sync = (
+        ("time", NOW + 5),
+        ("force", "no"),
+        ("aging", "-"),
+        ("mac", hmac.new(key, signed, hashlib.sha256).hexdigest()),
+    )
     lines = [
         frame(1, "WIPE"),  # no session yet
         frame(7, "INFO"),
@@ -72,13 +89,19 @@ def _session():
         frame(14, "CHECK"),
         frame(15, "PROVISION", provision),
         frame(16, "INFO"),
-        frame(17, "WIPE"),
-        frame(18, "INFO"),
+        frame(17, "CHALLENGE"),
+        frame(18, "SYNC", sync),  # a proven correction
+        frame(19, "SYNC", sync),  # replayed with a new number: the challenge is used up
+        frame(20, "CHALLENGE"),
+        frame(21, "SYNC", (("time", NOW + 5), ("force", "no"), ("aging", "-"), ("mac", "00" * 32))),  # a wrong MAC
+        frame(22, "CHALLENGE"),  # rate-limited
+        frame(23, "WIPE"),
+        frame(24, "INFO"),
     ]
     return lines
 
 
-def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatch):
+def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatch, micropython_port):
     rng = random.Random(4)
     crc_inputs = [rng.randbytes(rng.randrange(0, 120)) for _ in range(60)]
     stream = b"".join(rng.choice([b"abc\r\n", b"x" * 40 + b"\n", b"\n", b"FOB1 0001 INFO *DB54\n"]) for _ in range(30))
@@ -92,7 +115,8 @@ def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatc
         "session": [None if line is None else line.hex() for line in session],
     }
     (tmp_path / "cases.json").write_text(json.dumps(cases))
-    got = json.loads(run(VM_SCRIPT, copies=(FOBCORE, VMBOARD, (tmp_path, "/cases"))).splitlines()[-1])
+    output = run(VM_SCRIPT, copies=(FOBCORE, VMBOARD, (tmp_path, "/cases")), port=micropython_port)
+    got = json.loads(output.splitlines()[-1])
 
     assert got["crc"] == [binascii.crc_hqx(data, 0xFFFF) for data in crc_inputs] == [crc16(d) for d in crc_inputs]
     assembler = LineAssembler(32)
@@ -103,7 +127,9 @@ def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatc
     expected = [handler.handle(line).decode() for line in session]
     assert got["replies"] == expected
     words = [reply.split(" ")[2] for reply in expected]
-    assert words.count("OK") == 9 and "ERR sealed" in expected[13]
+    assert words.count("OK") == 12 and "ERR sealed" in expected[13]
+    assert " OK old=%d time=%d forced=0 aging=- " % (NOW + 1, NOW + 5) in expected[17]
+    assert "ERR challenge" in expected[18] and "ERR denied" in expected[20] and "ERR busy" in expected[21]
     vm_cases.append(
         ("provisioning protocol: CRC, line assembly, a whole device session", len(crc_inputs) + len(session))
     )

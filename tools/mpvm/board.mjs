@@ -32,7 +32,7 @@
 //   {"event": "heap", "alloc": N, "live": N, "free": N}
 //                                              bytes in use, in use after gc.collect(), free
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
@@ -159,11 +159,11 @@ function interruptChar() {
 }
 
 function pollWhileBusy() {
-  if (!busy) return;
   const now = Date.now();
   if (now - lastPoll < 5) return;
   lastPoll = now;
-  flushOut(); // a long-running line's output leaves as it is printed
+  flushOut(); // output leaves as it is printed, also before a long time.sleep
+  if (!busy) return;
   const chunk = Buffer.alloc(256);
   let n = 0;
   try {
@@ -308,6 +308,7 @@ mp.registerJsModule("vmboard", {
   display_power: (on) => emit("power", { on: !!on }),
   height: () => opts.height,
   display_timeout_ms: () => opts.displayTimeoutMs,
+  random_hex: (count) => randomBytes(count).toString("hex"),
   unique_id: () => createHash("sha256").update(opts.flash).digest("hex").slice(0, 16),
   time: () => (lastTime = fobTime()),
   set_time: (seconds) => {
@@ -326,16 +327,32 @@ function finish(code) {
   process.exit(code);
 }
 
+// Whether a script ran to its end, as a board's pyexec_file reports it.
 function runSync(source) {
   busy = true;
   try {
     mp.runPython(source);
+    return true;
   } catch (error) {
+    if (isSystemExit(error)) softResetAfterScript();
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
+    return false;
   } finally {
     busy = false;
     flushOut();
   }
+}
+
+// SystemExit out of boot.py or main.py is a soft reset on a board, not the REPL
+// (shared/runtime/pyexec.c, parse_compile_execute: PYEXEC_FORCED_EXIT; ports/rp2/main.c,
+// main: goto soft_reset_exit).
+function isSystemExit(error) {
+  return /(^|\n)SystemExit\b[^\n]*\n?$/.test(String(error.message));
+}
+
+function softResetAfterScript() {
+  say("MPY: soft reboot\r\n");
+  finish(EXIT_SOFT);
 }
 
 // As a board's pyexec does, Ctrl-C is the interrupt character while a script runs.
@@ -375,6 +392,7 @@ async function runMain(source) {
     await done;
   } catch (error) {
     busy = false;
+    if (isSystemExit(error)) softResetAfterScript();
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
   } finally {
     interruptMain = null;
@@ -469,10 +487,15 @@ process.stdin.on("end", () => finish(0));
 
 // -- boot, as a board does it ------------------------------------------------------------
 emit("booted", { boot: opts.boot });
+// An exception out of boot.py skips main.py (ports/rp2/main.c, main: main.py runs only if
+// pyexec_file_if_exists("boot.py") returned non-zero, which an exception does not).
+let bootRan = true;
 if (exists("/boot.py")) {
   runSync(SCRIPT_PRELUDE);
-  runSync(FS.readFile("/boot.py", { encoding: "utf8" }));
+  bootRan = runSync(FS.readFile("/boot.py", { encoding: "utf8" }));
 }
-if (opts.boot !== "soft-raw" && exists("/main.py")) await runMain(FS.readFile("/main.py", { encoding: "utf8" }));
+if (bootRan && opts.boot !== "soft-raw" && exists("/main.py")) {
+  await runMain(FS.readFile("/main.py", { encoding: "utf8" }));
+}
 startRepl(opts.boot === "soft-raw");
 feedRepl();

@@ -1,6 +1,7 @@
 """A board inside the MicroPython VM: the real framebuf, files in the VM's filesystem, a clock the script moves."""
 
 import os
+import random
 
 import framebuf
 
@@ -56,3 +57,6 @@ class VmBoard(Board):
 
     def storage_dir(self):
         return self.storage
+
+    def random_bytes(self, count):
+        return bytes(random.getrandbits(8) for _ in range(count))  # tests only: the VM has no os.urandom

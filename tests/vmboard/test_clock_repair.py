@@ -1,0 +1,118 @@
+"""A sealed simulated fob, on both engines, whose clock ran 5 minutes fast or whose RTC was lost, is repaired
+by `fob sync` from the inventory and its codes are accepted by the validation service for the same user."""
+
+import csv
+import math
+import re
+import time
+
+import pytest
+from argon2 import PasswordHasher
+
+from fobauth import errors
+from fobauth.database import make_engine, upgrade
+from fobauth.pskcimport import TokenSeed
+from fobauth.seedbox import SeedBox
+from fobauth.service import AuthService
+from fobcore import base32
+from fobhost.inventory import Inventory
+from fobsim import tokendir
+from fobsim.clock import VirtualClock
+from oracles import pyotp_totp_at
+from simproc import SimProcess, fob
+
+PERIOD = 10  # short, so waiting for a fresh step costs little
+
+
+def _sim(directory, engine, *options):
+    return SimProcess(directory, "--engine", engine, "--display-timeout", "2", *options)
+
+
+def _seed(inventory, serial, tmp_path):
+    out = tmp_path / "seed.csv"
+    fob("export", "--format", "csv", "--plaintext", "-o", out, "--inventory", inventory, serial)
+    (row,) = csv.DictReader(out.open())
+    return base32.decode(row["secret_base32"])
+
+
+def _shown_code(sim, serial):
+    """The code the fob shows when pressed now (events from before are dropped)."""
+    sim.pending_events()
+    sim.press()
+    while True:
+        shown = sim.next_event("code", serial=serial)
+        if abs(shown["time"] - time.time()) < 5:
+            return shown
+
+
+def _after_step(step):
+    """Wait (at most one period) until host time is past ``step``: a code is accepted once."""
+    wait = (step + 1) * PERIOD - time.time()
+    if wait > 0:
+        time.sleep(wait + 0.05)
+
+
+@pytest.fixture
+def service(tmp_path):
+    engine = make_engine("sqlite:///%s" % (tmp_path / "fobauth.db"))
+    upgrade(engine)
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield AuthService(engine, SeedBox(bytes(range(32))), hasher=cheap)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("engine", ["cpython", "micropython"])
+def test_a_fast_fob_and_a_fob_without_rtc_are_repaired_from_the_inventory(tmp_path, engine, service):
+    inventory = tmp_path / "inventory.sqlite3"
+    directory = tmp_path / "fob"
+    with _sim(directory, engine, "--blank") as sim:
+        if engine == "micropython":
+            assert "flashed sim" in fob("flash", "--board", "sim", "--port", sim.port).stdout
+        sim.next_event("state", state="BLANK")
+        fob("provision", "--port", sim.port, "--inventory", inventory, "--period", PERIOD)
+        serial = sim.next_event("state", state="SEALED")["serial"]
+    seed = _seed(inventory, serial, tmp_path)
+    service.import_tokens([TokenSeed(serial, seed, "sha1", 6, PERIOD, None, 0)])
+    service.create_user("alice", "acme", "user", "login password", "login password")
+    # Registered with the code the fob showed one step ago, so the fob's current code is still fresh.
+    service.register("alice", serial, pyotp_totp_at(seed, time.time() - PERIOD, period=PERIOD))
+
+    # Five minutes fast: its codes are refused until the desk corrects it.
+    with _sim(directory, engine, "--offset", "300") as sim:
+        sim.next_event("state", state="SEALED")
+        offset = re.search(r"device - host: ([+-][\d.]+) s", fob("info", "--port", sim.port).stdout)
+        assert 299 < float(offset.group(1)) < 301
+        # It showed codes for times still to come (the display comes on at power-up): moving it back
+        # past them needs --force, which the fob counts and the inventory logs.
+        refused = fob("sync", "--port", sim.port, "--inventory", inventory, check=False)
+        assert refused.returncode == 2 and "--force applies it anyway" in refused.stderr
+        done = fob("sync", "--port", sim.port, "--inventory", inventory, "--by", "desk", "--force")
+        moved = re.fullmatch(r"fob %s: clock .* -> .* \(([+-]\d+) s\), forced\n" % serial, done.stdout)
+        assert moved and -301 <= int(moved.group(1)) <= -299
+        shown = _shown_code(sim, serial)
+        assert shown["code"] == pyotp_totp_at(seed, shown["time"], PERIOD)
+        service.verify("alice", shown["code"])
+        used = shown["time"] // PERIOD
+
+    # The RTC's cell ran flat: the fob shows CLOCK; the desk sets it again.
+    clock = VirtualClock.load(tokendir.clock_path(directory))
+    clock.lose()
+    clock.save(tokendir.clock_path(directory))
+    with _sim(directory, engine) as sim:
+        sim.next_event("state", state="CLOCK")
+        _after_step(used)
+        done = fob("sync", "--port", sim.port, "--inventory", inventory)
+        assert "clock lost -> " in done.stdout
+        sim.next_event("state", state="SEALED")
+        shown = _shown_code(sim, serial)
+        service.verify("alice", shown["code"])
+        with pytest.raises(errors.Replayed):
+            service.verify("alice", shown["code"])
+        info = fob("info", "--port", sim.port).stdout
+        assert "serial      %s" % serial in info and "state       SEALED" in info
+
+    with Inventory(inventory) as kept:
+        log = kept.corrections(serial)
+        assert kept.seed(serial) == seed
+    assert [(c.who, c.forced, c.old_time is None) for c in log[:1]] == [("desk", True, False)]
+    assert len(log) == 2 and log[1].old_time is None and math.isclose(log[1].new_time, time.time(), abs_tol=60)
