@@ -1,7 +1,15 @@
 """Raspberry Pi Pico / Pico W with an SSD1306 OLED and a DS3231 RTC on I2C0, one button to ground.
 
-The Pico's own RTC restarts at every hard boot, so the DS3231 (with its
-coin cell) is the clock.  See README.md for the wiring.
+The Pico's own RTC restarts at every boot (MicroPython v1.27.0 ports/rp2/main.c
+main: aon_timer_start at 2021-01-01), so the DS3231 (with its coin cell) is the clock.
+
+Sleep and wake, as MicroPython v1.27.0 does them (ports/rp2/modmachine.c
+mp_machine_lightsleep): ``lightsleep()`` without a timeout is DORMANT and arms
+no wake source on a plain Pico (only the Pico W's CYW43 host-wake pin), so a
+button IRQ never wakes it; ``lightsleep(ms)`` wakes from the timer alarm only,
+with the GPIO bank's clock gated, so an edge during the sleep is not seen.
+The idle path therefore sleeps in short timed slices and looks at the
+button's level between them.  See README.md for the wiring.
 """
 
 import machine
@@ -15,6 +23,7 @@ VBUS_SENSE = 24  # high while USB power is present (plain Pico)
 VSYS_ADC = 29  # VSYS / 3 (plain Pico)
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
 DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
+SLEEP_SLICE_MS = 40  # one timed lightsleep between looks at the button: shorter than any press
 LIPO_EMPTY_MV = 3300
 LIPO_FULL_MV = 4150
 
@@ -45,9 +54,13 @@ class PicoBoard(OledFobBoard):
         return not self.vbus.value()  # on USB the host may talk to us at any time
 
     def deep_sleep(self):
-        # Clocks stop until the button's edge interrupt; RAM and the app survive.
+        """Timed lightsleep slices until the button is down (or USB power appears); RAM and the app survive."""
         self.framebuffer.poweroff()
-        machine.lightsleep()
+        while self.button.value() and not self.vbus.value():
+            machine.lightsleep(SLEEP_SLICE_MS)
+        if not self.button.value():  # the press: its edge came while the GPIO clock was gated
+            self._last_press = self.ticks_ms()
+            self._pressed.set()
 
     def battery(self):
         if self.vsys is None or self.vbus.value():
