@@ -13,6 +13,11 @@ import machine
 import ssd1306
 from fobcore.board import Board
 
+try:
+    from boot import POWER_LATCH  # /boot.py, which drove the latch's hold line first at this boot
+except ImportError:  # a board installed without one: no latch
+    POWER_LATCH = None
+
 DEBOUNCE_MS = 150
 
 
@@ -40,6 +45,13 @@ class OledFobBoard(Board):
         if self.ticks_diff(now, self._last_press) > DEBOUNCE_MS:
             self._last_press = now
             self._pressed.set()
+
+    def power_off(self):
+        """Release the power latch on battery; in the plain build (nothing on that pin) this returns."""
+        if POWER_LATCH is None or not self.may_deep_sleep():
+            return  # on USB: stay on for the host, which may talk to us at any time
+        self.framebuffer.poweroff()
+        machine.Pin(POWER_LATCH, machine.Pin.OUT, value=0)
 
     def show(self):
         self.framebuffer.show()

@@ -88,6 +88,10 @@ def compile_firmware(package, staging, root=SOURCE_ROOT):
     main = staging / "main.py"
     main.write_bytes((root / "firmware" / "main.py").read_bytes())
     files.append(("/main.py", main))
+    boot = root / "boards" / package.name / "boot.py"
+    if boot.is_file():  # the board runs /boot.py first: it holds the power latch
+        (staging / "boot.py").write_bytes(boot.read_bytes())
+        files.append(("/boot.py", staging / "boot.py"))
     return files
 
 
@@ -139,6 +143,7 @@ def plan(package, port, staging, files):
                 "cp",
                 str(staging / "main.py"),
                 ":/main.py",
+                *(["+", "fs", "cp", str(staging / "boot.py"), ":/boot.py"] if (staging / "boot.py").exists() else []),
             ],
             timeout=300,
         ),

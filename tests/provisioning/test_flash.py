@@ -43,10 +43,13 @@ def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
         assert line.split()[-1] == hashlib.sha256(compiled.read_bytes()).hexdigest()
     main_py = (flashing.SOURCE_ROOT / "firmware" / "main.py").read_bytes()
     assert "sha256 %s" % hashlib.sha256(main_py).hexdigest() in out and "/lib/board.mpy" in out
+    boot_py = (flashing.SOURCE_ROOT / "boards" / "rp2-pico-ssd1306" / "boot.py").read_bytes()
+    assert "sha256 %s" % hashlib.sha256(boot_py).hexdigest() in out  # /boot.py, which holds the power latch
     commands = [shlex.split(line) for line in out.splitlines() if line.strip().startswith("mpremote ")]
     assert all(c[:3] == ["mpremote", "connect", device.port] for c in commands)
     assert [c[3] for c in commands] == ["exec", "exec", "fs", "mip", "exec", "reset"]
-    assert commands[3][3:] == ["mip", "install", "ssd1306"]
+    assert commands[2][-1] == ":/boot.py"
+    assert commands[3][3:] == ["mip", "install", "ssd1306@0.1.0"]  # pinned: the version the tests drive
     assert "the seed record in /data stays" in out
 
 
@@ -132,9 +135,10 @@ def test_hash_script_verifies_the_copies_in_micropython(staged):
     flashing.check_hashes(_on_board(staged, "verify"), lib_files)
     output = _on_board(staged, "verify", tamper=lambda lib: (lib / "fobcore" / "otp.mpy").write_bytes(b"M\x06"))
     with pytest.raises(
-        flashing.FlashError, match=r"verify: 2 file\(s\) differ on the board: /lib/fobcore/otp.mpy, /main.py"
+        flashing.FlashError,
+        match=r"verify: 3 file\(s\) differ on the board: /lib/fobcore/otp.mpy, /main.py, /boot.py",
     ):
-        flashing.check_hashes(output, files)  # /main.py was not copied into this VM
+        flashing.check_hashes(output, files)  # /main.py and /boot.py were not copied into this VM
 
 
 def test_remove_script_keeps_the_seed_record_in_micropython(staged):

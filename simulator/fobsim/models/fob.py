@@ -15,6 +15,7 @@ from fobsim.models import devices, image, ports, scheduler, world
 
 PORTS = {"rp2-pico-ssd1306": "rp2", "esp32c3-ssd1306": "esp32"}
 BOOT_SECONDS = {"rp2": 0.35, "esp32": 0.45}  # ROM + MicroPython start before main.py: estimates, see power.json
+LATCH_RC_SECONDS = 1.0  # the latch's gate RC keeps the supply on this long after a press (docs/hardware.md)
 
 
 class _Serial:
@@ -58,7 +59,7 @@ class Fob:
         self.flash = image.Flash(flash_dir)
         self.latch = latch  # the power-latch build: the button switches the supply on
         self.usb = usb
-        self.powered = not latch
+        self.powered = usb or not latch  # the latch build is off until pressed, unless USB supplies it
         self.boots = []  # (world time, reset cause) of every boot
         self.frames = []  # (world time, frame bytes) of every frame the panel received while on
         self.serial = _Serial()
@@ -69,6 +70,8 @@ class Fob:
         self.world.ledger.set("mcu", "off")
         self.world.ledger.set("ds3231", "battery")
         self._set_usb(usb)
+        self.machine.on_output = self._output
+        self._rc_until = 0.0
 
     # -- what the world does -----------------------------------------------------
     def set_clock(self, utc):
@@ -83,14 +86,27 @@ class Fob:
 
     def _button(self, down):
         self._pressed = down
+        if self.latch and not down:
+            self._rc_until = self.world.now + LATCH_RC_SECONDS
+            self.world.at(self._rc_until, self._supply_check)
         if down and not self.powered:
             self.powered = True  # the latch build: the button closes the supply
             self.world.ledger.set("mcu", "boot")
             raise _PowerOn()
-        if self.button_pin is not None:
+        if self.button_pin is not None and self.powered:
             self.machine.drive(self.button_pin, 0 if down else None)
-        if not down and self.latch and not self._latch_held() and not self.usb:
-            self._power_loss()
+
+    def _output(self, number, level):
+        if number == self.latch_pin:
+            self._supply_check()
+
+    def _supply_check(self):
+        """The latch build loses its supply once nothing holds it: not the button, its RC, the hold line, USB."""
+        if not self.latch or not self.powered or self.usb or self._pressed:
+            return
+        if self.world.now < self._rc_until or self._latch_held():
+            return
+        self._power_loss()
 
     def _set_usb(self, present):
         self.usb = present
@@ -156,13 +172,17 @@ class Fob:
         self.world.advance(BOOT_SECONDS[self.port])
         self.world.ledger.set("mcu", "run")
         firmware = image.Image(self.board_name, self._models(), self.flash)
-        boot_py = image.ROOT / "boards" / self.board_name / "boot.py"
-        if boot_py.is_file():
-            firmware.run(boot_py)
-            self.latch_pin = _constant(boot_py, "POWER_LATCH")
-        self.button_pin = _constant(image.ROOT / "boards" / self.board_name / "board.py", "BUTTON")
+        board_py = image.ROOT / "boards" / self.board_name / "board.py"
+        self.button_pin = _constant(board_py, "BUTTON")
+        vbus = _constant(board_py, "VBUS_SENSE")
+        if vbus is not None:
+            self.machine.drive(vbus, 1 if self.usb else 0)
         if self._pressed:
             self.machine.drive(self.button_pin, 0)
+        boot_py = image.ROOT / "boards" / self.board_name / "boot.py"
+        if boot_py.is_file():
+            self.latch_pin = _constant(boot_py, "POWER_LATCH")
+            firmware.run(boot_py)
         self.display_watch()
         firmware.run(image.ROOT / "firmware" / "main.py")
 

@@ -30,6 +30,8 @@ def sources(board):
     for path in (ROOT / "boards" / "drivers").glob("*.py"):
         found[path.stem] = path
     found["board"] = ROOT / "boards" / board / "board.py"
+    if (ROOT / "boards" / board / "boot.py").is_file():
+        found["boot"] = ROOT / "boards" / board / "boot.py"
     if not SSD1306.is_file():
         raise MissingDriver("%s is missing: run `make setup` (scripts/fetch-ssd1306)" % SSD1306)
     found["ssd1306"] = SSD1306

@@ -76,6 +76,7 @@ class Machine:
         self.cause = PWRON_RESET
         self.boot_time = 0.0
         self.kbd_intr = 3
+        self.on_output = None  # called with (pin number, level) when the firmware drives a pin
 
     # -- the world's side ------------------------------------------------------
     def pin(self, number):
@@ -219,7 +220,7 @@ class Machine:
                 if pull != -1:
                     p.pull = pull
                 if value is not None:
-                    p.out = 1 if value else 0
+                    self.value(value)
                 if hold:
                     p.hold = True
 
@@ -227,6 +228,8 @@ class Machine:
                 if v is None:
                     return m.level(self.id)
                 m.pin(self.id).out = 1 if v else 0
+                if m.on_output is not None:
+                    m.on_output(self.id, m.pin(self.id).out)
                 return None
 
             def __call__(self, v=None):

@@ -86,6 +86,8 @@ class World:
                 target = due
             elif until is not None:
                 target = until
+            elif self.end is not None:
+                target = self.end  # waiting for good: the scenario ends first
             else:
                 self.stop(Hang("the firmware waits for something that nothing will ever do"))
             if self.end is not None and target >= self.end:
