@@ -31,6 +31,7 @@ class OledFobBoard(Board):
         self._last_press = 0
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
+        self._down = not self.button.value()  # a press held through the boot is that boot's press
         self._stdin = sys.stdin.buffer
         self._reader = asyncio.StreamReader(self._stdin)
         self._poll = select.poll()
@@ -52,6 +53,13 @@ class OledFobBoard(Board):
             return  # on USB: stay on for the host, which may talk to us at any time
         self.framebuffer.poweroff()
         machine.Pin(POWER_LATCH, machine.Pin.OUT, value=0)
+
+    def new_press(self):
+        """True if the button is down now and was up at the last look: one press, however long it is held."""
+        down = not self.button.value()
+        new = down and not self._down
+        self._down = down
+        return new
 
     def show(self):
         self.framebuffer.show()

@@ -9,8 +9,12 @@ no wake source on a plain Pico (only the Pico W's CYW43 host-wake pin), so a
 button IRQ never wakes it; ``lightsleep(ms)`` wakes from the timer alarm only,
 with the GPIO bank's clock gated, so an edge during the sleep is not seen.
 The idle path therefore sleeps in short timed slices and looks at the
-button's level between them.  See README.md for the wiring.
+button's level between them; on battery so does the wait between redraws
+while a code is shown.  See README.md for the wiring.
 """
+
+import asyncio
+import time
 
 import machine
 from ds3231 import DS3231
@@ -53,14 +57,30 @@ class PicoBoard(OledFobBoard):
     def may_deep_sleep(self):
         return not self.vbus.value()  # on USB the host may talk to us at any time
 
+    def _sleep_until_press(self, timeout_ms):
+        """Timed lightsleep slices until a new press (True), USB power, or ``timeout_ms`` (None: none)."""
+        end = None if timeout_ms is None else time.ticks_add(time.ticks_ms(), timeout_ms)
+        while not self.new_press():
+            if self.vbus.value():
+                return False
+            left = SLEEP_SLICE_MS if end is None else time.ticks_diff(end, time.ticks_ms())
+            if left <= 0:
+                return False
+            machine.lightsleep(min(left, SLEEP_SLICE_MS))
+        self._last_press = self.ticks_ms()
+        return True
+
+    async def wait_button(self, timeout_ms):
+        if timeout_ms is None or not self.may_deep_sleep():
+            return await super().wait_button(timeout_ms)
+        await asyncio.sleep_ms(0)  # on battery nothing else runs: sleep until the next redraw
+        return self._sleep_until_press(timeout_ms)
+
     def deep_sleep(self):
-        """Timed lightsleep slices until the button is down (or USB power appears); RAM and the app survive."""
+        """Sleep until a press (or USB power); RAM and the app survive."""
         self.framebuffer.poweroff()
-        while self.button.value() and not self.vbus.value():
-            machine.lightsleep(SLEEP_SLICE_MS)
-        if not self.button.value():  # the press: its edge came while the GPIO clock was gated
-            self._last_press = self.ticks_ms()
-            self._pressed.set()
+        if self._sleep_until_press(None):
+            self._pressed.set()  # its edge came while the GPIO clock was gated: no IRQ saw it
 
     def battery(self):
         if self.vsys is None or self.vbus.value():
