@@ -11,10 +11,9 @@ import types
 
 from fobcore.monofb import MONO_VLSB
 from fobcore.monofb import FrameBuffer as _MonoFrameBuffer
-from fobsim.models import devices, image, ports, scheduler, world
+from fobsim.models import devices, image, ports, power, scheduler, world
 
 PORTS = {"rp2-pico-ssd1306": "rp2", "esp32c3-ssd1306": "esp32"}
-BOOT_SECONDS = {"rp2": 0.35, "esp32": 0.45}  # ROM + MicroPython start before main.py: estimates, see power.json
 LATCH_RC_SECONDS = 1.0  # the latch's gate RC keeps the supply on this long after a press (docs/hardware.md)
 
 
@@ -48,10 +47,14 @@ class PowerLoss(scheduler.Interrupt):
 class Fob:
     def __init__(self, board, flash_dir, utc, ds3231=True, latch=False, usb=False, rc_drift=0.0, max_boots=50):
         self.board_name = board
+        if board not in PORTS:
+            raise power.ProfileError("no board model for %r (modelled: %s)" % (board, ", ".join(sorted(PORTS))))
         self.port = PORTS[board]
+        self.profile = power.load(board)
         self.world = world.World(utc)
         self.max_boots = max_boots  # more boots than this in one run is a boot loop
         self.machine = ports.Machine(self.world, self.port, rc_drift=rc_drift)
+        self.machine.wake_seconds = self.profile.wake_seconds
         self.display = devices.SSD1306(self.world)
         self.ds3231 = devices.DS3231(self.world, present=ds3231)
         self.machine.bus.attach(self.display)
@@ -169,7 +172,7 @@ class Fob:
             raise BootLoop("booted %d times in %.0f s" % (len(self.boots), self.world.now))
         self.world.ledger.set("mcu", "boot")
         self.world.ledger.set("ds3231", "vcc")
-        self.world.advance(BOOT_SECONDS[self.port])
+        self.world.advance(self.profile.boot_seconds)
         self.world.ledger.set("mcu", "run")
         firmware = image.Image(self.board_name, self._models(), self.flash)
         board_py = image.ROOT / "boards" / self.board_name / "board.py"
@@ -225,8 +228,8 @@ class Fob:
             pass
 
     def _off(self):
-        for part in ("mcu", "display"):
-            self.world.ledger.set(part, "off")
+        self.world.ledger.set("mcu", "off")
+        self.world.ledger.set("display", "unpowered")
         self.world.ledger.set("ds3231", "battery")
         self.display.on = False
 

@@ -77,6 +77,7 @@ class Machine:
         self.boot_time = 0.0
         self.kbd_intr = 3
         self.on_output = None  # called with (pin number, level) when the firmware drives a pin
+        self.wake_seconds = 0.0  # running time to get the clocks back after each light sleep
 
     # -- the world's side ------------------------------------------------------
     def pin(self, number):
@@ -153,6 +154,7 @@ class Machine:
         finally:
             self.sleeping = None
             self.world.ledger.set("mcu", "run")
+        self.world.advance(self.wake_seconds)
 
     def lightsleep(self, ms=None):
         if self.port == "rp2":
