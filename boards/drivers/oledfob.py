@@ -54,6 +54,9 @@ class OledFobBoard(Board):
         self.framebuffer.poweroff()
         machine.Pin(POWER_LATCH, machine.Pin.OUT, value=0)
 
+    def button_down(self):
+        return not self.button.value()
+
     def new_press(self):
         """True if the button is down now and was up at the last look: one press, however long it is held."""
         down = not self.button.value()

@@ -56,6 +56,10 @@ class Board:
         Must sleep (IRQ + asyncio flag), not poll the pin."""
         raise NotImplementedError
 
+    def button_down(self):
+        """True while the button is held (a long press shows the information screen)."""
+        return False
+
     # -- serial stream (USB CDC on real boards, a pty in the simulator) ---------
     async def read_serial(self):
         """Wait until bytes arrive on the serial stream and return those available."""
