@@ -83,6 +83,11 @@ class Fob:
         self.ds3231._stopped_at = None
         self.ds3231.regs[0x0F] &= 0x7F
 
+    def send(self, data):
+        """Bytes from the USB host arrive on the fob's serial stream."""
+        self.serial.incoming += data
+        self.serial.readable.set()
+
     def press_at(self, t, hold=0.2):
         self.world.at(t, lambda: self._button(True))
         self.world.at(t + hold, lambda: self._button(False))

@@ -55,7 +55,14 @@ class Flash:
         module = types.ModuleType("os")
         module.mkdir = lambda p: _os.mkdir(flash.path(p))
         module.remove = lambda p: _os.remove(flash.path(p))
-        module.rename = lambda a, b: _os.replace(flash.path(a), flash.path(b))
+
+        def rename(a, b):
+            if flash.fail_after == 0:  # the bytes went out; the power fails before the rename
+                flash.fail_after = None
+                flash._on_power_loss()
+            _os.replace(flash.path(a), flash.path(b))
+
+        module.rename = rename
         module.listdir = lambda p="/": _os.listdir(flash.path(p))
         module.sync = lambda: None
 
@@ -89,6 +96,9 @@ class _BrownOut:
         if budget is not None:
             self.flash.fail_after = budget - len(data)
         return self.f.write(data)
+
+    def close(self):
+        self.f.close()
 
     def __getattr__(self, name):
         return getattr(self.f, name)
