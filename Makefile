@@ -11,6 +11,7 @@ NODE_INSTALLED := node_modules/.installed
 
 setup: $(INSTALLED) $(NODE_INSTALLED)
 	@scripts/setup-system
+	@PYTHON=$(PYTHON) scripts/setup-privacyidea
 	@$(PY) scripts/fetch-ssd1306
 
 $(INSTALLED): pyproject.toml
@@ -37,4 +38,4 @@ sim: $(INSTALLED)
 	$(VENV)/bin/fob sim --demo --name demo
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .peers .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,5 @@
-"""The real peers the suite takes from the system (Debian packages, a PostgreSQL server).
+"""The real peers the suite takes from the system (Debian packages, a PostgreSQL server) or that
+`make setup` installs beside it (privacyIDEA in .peers/, by scripts/setup-privacyidea).
 
 Without one, its tests are skipped with a warning that says so; on CI,
 where scripts/setup-system installs them, they fail instead.
@@ -7,6 +8,7 @@ where scripts/setup-system installs them, they fail instead.
 import os
 import shutil
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +27,14 @@ def require(tool, package):
     if path is None:
         missing("%s is not installed (Debian package %s)" % (tool, package))
     return path
+
+
+PRIVACYIDEA_VERSION = "3.14"  # as scripts/setup-privacyidea installs it
+
+
+def privacyidea():
+    """The .peers/privacyidea directory: its virtualenv (venv/) and template instance (template/)."""
+    root = Path(__file__).resolve().parent.parent / ".peers" / "privacyidea"
+    if not (root / (".installed-" + PRIVACYIDEA_VERSION)).exists():
+        missing("privacyIDEA %s is not installed (scripts/setup-privacyidea, run by make setup)" % PRIVACYIDEA_VERSION)
+    return root

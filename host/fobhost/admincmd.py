@@ -21,7 +21,9 @@ def register(subparsers):
 
     imports = actions.add_parser("import-pskc", help="import token seeds from a PSKC file")
     imports.add_argument("file", metavar="FILE", help="PSKC (RFC 6030) file, e.g. written by `fob export`")
-    imports.add_argument("--password-file", metavar="FILE", help="file holding the PSKC file's password")
+    protection = imports.add_mutually_exclusive_group()
+    protection.add_argument("--password-file", metavar="FILE", help="file holding the PSKC file's password")
+    protection.add_argument("--psk-file", metavar="FILE", help="file holding the pre-shared AES key in hex")
     imports.set_defaults(run=import_pskc)
 
     create = actions.add_parser(
@@ -55,6 +57,15 @@ def _read_secret_file(path):
         raise UsageError("cannot read %s: %s" % (path, error.strerror)) from None
 
 
+def _read_psk(path):
+    from fobhost import export
+
+    try:
+        return export.read_psk(path)
+    except export.ExportError as error:
+        raise UsageError(str(error)) from None
+
+
 def _passwords():
     if sys.stdin.isatty():
         return getpass.getpass("login password: "), getpass.getpass("confirmation password: ")
@@ -78,8 +89,9 @@ def import_pskc(args):
     except OSError as error:
         raise UsageError("cannot read %s: %s" % (args.file, error.strerror)) from None
     password = _read_secret_file(args.password_file) if args.password_file else None
+    psk = _read_psk(args.psk_file) if args.psk_file else None
     service = open_service(args)
-    serials = _service_call(service.import_pskc, document, password, "cli")
+    serials = _service_call(service.import_pskc, document, password, "cli", psk)
     print("imported %d token%s: %s" % (len(serials), "" if len(serials) == 1 else "s", " ".join(serials)))
 
 

@@ -12,6 +12,7 @@ from fobhost import (
     inventorycmd,
     labelcmd,
     provisioncmd,
+    radiuscmd,
     servecmd,
     simcmd,
     wipecmd,
@@ -31,6 +32,7 @@ COMMANDS = (
     inventorycmd,
     simcmd,
     servecmd,
+    radiuscmd,
     admincmd,
 )
 

@@ -9,15 +9,39 @@ import csv
 import datetime
 import io
 import os
+import re
 from pathlib import Path
 
 import pskc
 
 from fobcore import base32
 
-MANUFACTURER = "fobkit"
+# RFC 6030 section 4.3.1 wants an "oath." (OATH manufacturer prefix) or "iana." (enterprise number) form,
+# and libpskc (pskc_get_device_manufacturer) flags any other as non-compliant.
+MANUFACTURER = "oath.fobkit"
 TOTP_URI = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
-PBKDF2_ITERATIONS = 600_000  # OWASP's figure for PBKDF2-HMAC-SHA256
+
+
+class Profile:
+    """How an encrypted PSKC export is protected: cipher, MAC and PBKDF2 (docs/provisioning.md, "Exports")."""
+
+    def __init__(self, cipher, mac, prf, iterations):
+        self.cipher, self.mac, self.prf, self.iterations = cipher, mac, prf, iterations
+        self.key_bytes = int(cipher[3:6]) // 8
+
+
+# The default is what privacyIDEA (AES-128-CBC only, PBKDF2 always with HMAC-SHA1, MAC always HMAC-SHA1)
+# and python-pskc's defaults read with the MAC check on.  Iterations are OWASP's figure for the PRF used;
+# a PRF of None is PBKDF2's default, HMAC-SHA1, written by leaving the PRF element out.
+PROFILES = {
+    "aes128-hmac-sha1": Profile("aes128-cbc", "hmac-sha1", None, 1_300_000),
+    "aes256-hmac-sha256": Profile("aes256-cbc", "hmac-sha256", "hmac-sha256", 600_000),
+}
+# python-pskc 1.4 writes the PRF as the element's text but reads it, as RFC 8018's XML schema has it, from
+# its Algorithm attribute (pskc/serialiser.py vs pskc/parser.py): written as is, no reader would derive
+# the same key.  pskc_bytes writes the attribute form.
+_PRF_AS_TEXT = re.compile(rb"<(PRF|[A-Za-z0-9]+:PRF)>([^<]+)</\1>")
+DEFAULT_PROFILE = "aes128-hmac-sha1"
 CSV_COLUMNS = ("serial", "manufacturer", "algorithm", "digits", "period", "expiry", "secret_base32")
 
 
@@ -29,21 +53,31 @@ def _utc(unix_time):
     return datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
 
 
-def pskc_document(tokens, protection=None):
+def pskc_document(tokens, protection=None, profile=DEFAULT_PROFILE):
     """A pskc.PSKC of ``tokens`` ((TokenRecord, seed) pairs).
 
     ``protection`` is None (plaintext), ("password", text) for PBKDF2 + AES
     (RFC 6030 section 6.2) or ("psk", key bytes, key name) for a pre-shared
-    AES key; the key name tells the importer which key to use.
+    AES key; the key name tells the importer which key to use.  ``profile``
+    names the PROFILES entry that protects it.
     """
     document = pskc.PSKC()
+    chosen = PROFILES[profile]
     if protection is not None and protection[0] == "password":
-        document.encryption.setup_pbkdf2(protection[1], algorithm="aes256-cbc", iterations=PBKDF2_ITERATIONS)
+        document.encryption.setup_pbkdf2(
+            protection[1], algorithm=chosen.cipher, iterations=chosen.iterations, prf=chosen.prf
+        )
     elif protection is not None:
         key, name = protection[1], protection[2]
-        document.encryption.setup_preshared_key(key=key, key_name=name, algorithm="aes%d-cbc" % (len(key) * 8))
+        if len(key) != chosen.key_bytes:
+            raise ExportError(
+                "%s: the %s profile needs a %d-bit key, this one has %d bits (make one with "
+                "`openssl rand -hex %d > %s`)"
+                % (name, profile, chosen.key_bytes * 8, len(key) * 8, chosen.key_bytes, name)
+            )
+        document.encryption.setup_preshared_key(key=key, key_name=name, algorithm=chosen.cipher)
     if protection is not None:
-        document.mac.setup(algorithm="hmac-sha256")
+        document.mac.setup(algorithm=chosen.mac)
     for record, seed in tokens:
         document.add_key(
             id=record.serial,
@@ -61,6 +95,13 @@ def pskc_document(tokens, protection=None):
     return document
 
 
+def pskc_bytes(tokens, protection=None, profile=DEFAULT_PROFILE):
+    """The PSKC document of pskc_document as written to a file, its PRF in RFC 8018's form."""
+    out = io.BytesIO()
+    pskc_document(tokens, protection, profile).write(out)
+    return _PRF_AS_TEXT.sub(rb'<\1 Algorithm="\2"/>', out.getvalue())
+
+
 def csv_text(tokens):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -76,7 +117,7 @@ def csv_text(tokens):
 def read_password(path):
     """The first line of ``path``, without its line end."""
     try:
-        text = _read(path).decode("utf-8", "strict").split("\n", 1)[0].rstrip("\r")
+        text = read_file(path).decode("utf-8", "strict").split("\n", 1)[0].rstrip("\r")
     except UnicodeDecodeError:  # its message would quote a byte of the password
         raise ExportError("%s: the password file is not UTF-8 text" % path) from None
     if not text:
@@ -85,8 +126,8 @@ def read_password(path):
 
 
 def read_psk(path):
-    """A 128-, 192- or 256-bit AES key written in hex (e.g. `openssl rand -hex 32`)."""
-    text = "".join(_read(path).decode("ascii", "replace").split())
+    """A 128-, 192- or 256-bit AES key written in hex (e.g. `openssl rand -hex 16`)."""
+    text = "".join(read_file(path).decode("ascii", "replace").split())
     try:
         key = bytes.fromhex(text)
     except ValueError:
@@ -96,7 +137,7 @@ def read_psk(path):
     return key
 
 
-def _read(path):
+def read_file(path):
     try:
         return Path(path).read_bytes()
     except OSError as error:

@@ -4,6 +4,7 @@ The server's libraries are imported when the command runs, not when `fob` starts
 """
 
 import base64
+import ipaddress
 import os
 import sys
 
@@ -37,6 +38,17 @@ def open_service(args, **engine_options):
         raise UsageError(str(error)) from None
 
 
+def trusted_proxies(given):
+    """The proxy addresses or networks given, checked: a typo would otherwise trust nobody, or everybody."""
+    proxies = [text.strip() for text in given if text.strip()]
+    for text in proxies:
+        try:
+            ipaddress.ip_network(text)
+        except ValueError:
+            raise UsageError("--trusted-proxy: %r is not an IP address or network" % text) from None
+    return proxies
+
+
 def register(subparsers):
     parser = subparsers.add_parser(
         "serve",
@@ -67,6 +79,14 @@ def register(subparsers):
         metavar="N/SECONDS",
         help="requests per client address (%(default)s)",
     )
+    parser.add_argument(
+        "--trusted-proxy",
+        metavar="ADDRESS",
+        action="append",
+        help="a reverse proxy (IP address or network) whose X-Forwarded-For names the client, for the "
+        "per-address limits; repeatable; $%s (comma-separated) when not given (default: none, the "
+        "connecting address is the client)" % settings.TRUSTED_PROXIES_ENV,
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     parser.set_defaults(run=run)
 
@@ -75,7 +95,7 @@ def run(args):
     import uvicorn
     from sqlalchemy.engine import make_url
 
-    from fobauth import runtime
+    from fobauth import limits, runtime
     from fobauth.ratelimit import Rate
 
     if not 1 <= args.workers <= 64:
@@ -94,7 +114,8 @@ def run(args):
         file=sys.stderr,
         flush=True,
     )
-    options = {"host": args.host, "port": args.port, "proxy_headers": False, "access_log": not args.quiet}
+    proxies = trusted_proxies(args.trusted_proxy or os.environ.get(settings.TRUSTED_PROXIES_ENV, "").split(","))
+    options = {"host": args.host, "port": args.port, "access_log": not args.quiet, **limits.uvicorn_options(proxies)}
     if args.workers == 1:
         uvicorn.run(runtime.build_app(service, key, user_rate, source_rate), **options)
         return 0

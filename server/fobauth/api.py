@@ -6,26 +6,33 @@ a 4xx with ``{"error": CODE, "message": TEXT}``; malformed input is 400
 ``bad_request``, never a 500.
 """
 
+import asyncio
+import concurrent.futures
 import datetime
+import functools
 import hmac
 import logging
+import os
+import sys
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sql_errors
 from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fobauth import errors, settings
-from fobauth.pskcimport import MAX_DOCUMENT_BYTES
+from fobauth.limits import Guard
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
 from fobauth.seedbox import SeedKeyError
 from fobauth.settings import PREFIX, ROLES
-from fobauth.verifylane import VerifyLane
 
 DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
 DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
@@ -129,15 +136,35 @@ def refusal(error):
     return JSONResponse({"error": error.code, "message": str(error)}, error.status, headers)
 
 
+# SQLSTATE classes and codes of a database that is down, failing over or read-only for now.
+_OUTAGE_SQLSTATES = ("08", "53", "57P", "25006")
+
+
+def database_outage(error):
+    """True for a database error that retrying later may cure: a lost or refused connection, an
+    exhausted pool, a server shutting down, a read-only database (as during a failover)."""
+    if isinstance(error, sql_errors.TimeoutError | sql_errors.OperationalError | sql_errors.InterfaceError):
+        return True
+    if not isinstance(error, sql_errors.DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or sqlstate.startswith(_OUTAGE_SQLSTATES)
+
+
 def error_response(error):
-    """The JSON answer to an exception a request raised: a refusal, or a logged 500."""
+    """The JSON answer to an exception a request raised: a refusal, a 503 during a database outage,
+    or a logged 500.  Internal errors are logged by type only: their messages may quote stored data."""
     if isinstance(error, errors.AuthError):
         return refusal(error)
     if isinstance(error, SeedKeyError):
         log.error("%s", error)  # names the token, never its seed
         return JSONResponse({"error": "seed_unreadable", "message": "the token's seed cannot be opened"}, 500)
-    log.error("internal error: %s", type(error).__name__)  # the message might quote stored data
-    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500)
+    retry = {"Retry-After": str(settings.OUTAGE_RETRY_AFTER)}
+    if database_outage(error):
+        log.error("database unavailable: %s", type(error).__name__)
+        return JSONResponse({"error": "unavailable", "message": "the database is unavailable"}, 503, retry)
+    log.error("internal error: %s", type(error).__name__)
+    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500, retry)
 
 
 class Gate:
@@ -156,6 +183,18 @@ class Gate:
         if not hmac.compare_digest(credentials.encode(), self._expected):
             raise errors.Unauthorized()
 
+    def key_refusal(self, source, authorization):
+        """For fobauth.limits.Guard, before a request is read: the refusal of a missing or wrong key (a
+        guess counts against the source's rate), else None and the request goes on to ``admit``."""
+        scheme, credentials = get_authorization_scheme_param(authorization)
+        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), self._expected):
+            return None
+        try:
+            self.admit(source, "")
+        except errors.AuthError as error:
+            return error
+        raise AssertionError("an empty key was admitted")
+
     def code_attempt(self, user_id):
         wait = self._per_user.acquire(user_id)
         if wait:
@@ -168,11 +207,20 @@ HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
 
 
+def _lowly():
+    """Lower the CPU priority of the calling thread (the import thread), so an import's key derivation
+    (up to about a second of CPU, fobauth.pskcimport) yields to verifications.  Linux schedules threads
+    as tasks and lets setpriority name one by its id; elsewhere the call would renice the whole process."""
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAULT_SOURCE_RATE):
     """The ASGI application serving ``service`` to callers holding ``api_key``."""
     if not api_key:
         raise ValueError("an API key is required")
     gate = Gate(api_key, user_rate, source_rate)
+    imports = concurrent.futures.ThreadPoolExecutor(1, "pskc-import", initializer=_lowly)
     bearer = HTTPBearer(auto_error=False)
 
     # Dependencies and handlers are coroutines: cheap work stays on the event loop, and each request
@@ -196,7 +244,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     )
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(authorised)], responses=ERRORS)
 
-    for kind in (errors.AuthError, SeedKeyError, Exception):
+    for kind in (errors.AuthError, SeedKeyError):  # other exceptions are answered by the Guard
         app.add_exception_handler(kind, lambda _request, error: error_response(error))
 
     @app.exception_handler(RequestValidationError)
@@ -221,15 +269,20 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         },
     )
     async def import_tokens(
-        request: Request, x_pskc_password: Annotated[str | None, Header(max_length=1024)] = None
+        request: Request,
+        x_pskc_password: Annotated[str | None, Header(max_length=1024)] = None,
+        x_pskc_key: Annotated[str | None, Header(pattern="^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$")] = None,
     ) -> Imported:
-        """Import a PSKC (RFC 6030) document; all its tokens or none."""
-        document = bytearray()
-        async for chunk in request.stream():
-            document += chunk
-            if len(document) > MAX_DOCUMENT_BYTES:
-                raise StarletteHTTPException(413, "the PSKC document must be at most %d bytes" % MAX_DOCUMENT_BYTES)
-        serials = await call(service.import_pskc, bytes(document), x_pskc_password, "api")
+        """Import a PSKC (RFC 6030) document; all its tokens or none.  A protected one is opened by its
+        password (X-PSKC-Password) or its pre-shared AES key in hex (X-PSKC-Key).  Imports take turns on
+        one thread of their own, so key derivation never holds up verification."""
+        if x_pskc_password and x_pskc_key:
+            raise errors.BadRequest("give X-PSKC-Password or X-PSKC-Key, not both")
+        # the Guard has read the body, refusing it past settings.MAX_PSKC_BYTES
+        document = await request.body()
+        psk = bytes.fromhex(x_pskc_key) if x_pskc_key else None
+        run = functools.partial(service.import_pskc, document, x_pskc_password, "api", psk)
+        serials = await asyncio.get_running_loop().run_in_executor(imports, run)
         return Imported(imported=serials)
 
     @router.post("/users", status_code=201, response_model=UserOut)
@@ -249,9 +302,14 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     async def skip(user_id: UserId) -> UserOut:
         return user_out(await call(service.skip_registration, user_id))
 
+    # Verifications, the load a bank sends, run on as many threads as the pool has database connections:
+    # more would only queue for the pool and compete for the GIL (docs/server.md, Performance).
+    pool_size = getattr(service.engine.pool, "size", None)
+    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
+
     @router.post("/users/{user_id}/verify", response_model=Verified, dependencies=[Depends(code_attempt)])
     async def verify(body: Verification, user_id: UserId) -> Verified:
-        await call(service.verify, user_id, body.code)
+        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
         return Verified(user_id=user_id, verified=True)
 
     @router.post("/users/{user_id}/token/resync", response_model=Verified, dependencies=[Depends(code_attempt)])
@@ -265,11 +323,13 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
 
     @router.post("/users/{user_id}/unlock", response_model=UserOut)
     async def unlock(body: Unlock, user_id: UserId) -> UserOut:
+        gate.code_attempt(body.admin_id)  # confirmation passwords are limited like codes
         await call(service.unlock, body.admin_id, user_id, body.confirmation_password)
         return user_out(await call(service.status, user_id))
 
     @router.post("/users/{user_id}/token/revoke", response_model=UserOut)
     async def revoke(body: Revocation, user_id: UserId) -> UserOut:
+        gate.code_attempt(body.admin_id)
         return user_out(await call(service.revoke, body.admin_id, user_id, body.confirmation_password, body.admin_code))
 
     @router.get("/tokens/expiring", response_model=ExpiringList)
@@ -282,5 +342,9 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         )
 
     app.include_router(router)
-    app.add_middleware(VerifyLane, prefix=PREFIX, service=service, gate=gate, respond_error=error_response)
+    open_paths = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url)
+    # added last, so outermost: around every route, the portal mounted later included
+    app.add_middleware(
+        Guard, prefix=PREFIX, open_paths=open_paths, key_refusal=gate.key_refusal, respond_error=error_response
+    )
     return app

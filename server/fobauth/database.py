@@ -43,8 +43,10 @@ def _prepare_sqlite(engine):
 
 
 def make_engine(url=DEFAULT_URL, **options):
-    """An engine for ``url`` (SQLite file or PostgreSQL)."""
+    """An engine for ``url`` (SQLite file or PostgreSQL).  Its errors and logs never show a statement's
+    parameters: they hold password hashes and sealed seeds."""
     url = normalise_url(url)
+    options = {"hide_parameters": True, **options}
     if url.get_backend_name() == "sqlite":
         # SQLite has one writer at a time: with one pooled connection per process, threads queue in the
         # pool instead of sleeping in SQLite's busy handler; processes still wait on the busy timeout.

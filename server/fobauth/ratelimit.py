@@ -29,30 +29,42 @@ class Rate:
 class RateLimiter:
     """Allows a key ``rate.count`` requests at once, refilled evenly over ``rate.seconds``.
 
-    The least recently seen keys are forgotten beyond ``max_keys``, so hostile
-    callers inventing keys cannot grow memory without bound.
+    Memory is bounded without letting anyone reset a key's bucket: only buckets that have refilled
+    completely are forgotten (a full bucket is the same as none), oldest first.  When ``max_keys``
+    buckets are all still refilling, new keys are refused until the oldest one is full (fail closed);
+    keys already known keep their own count.  Junk keys can thus delay new keys, never free a known one.
     """
 
     def __init__(self, rate, clock=time.monotonic, max_keys=100_000):
         self.rate = rate
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets = collections.OrderedDict()
+        self._buckets = collections.OrderedDict()  # key: (tokens, time), least recently used first
         self._lock = threading.Lock()
+
+    def _tokens(self, bucket, now):
+        tokens, then = bucket
+        return min(self.rate.count, tokens + (now - then) * self.rate.count / self.rate.seconds)
+
+    def _wait(self, tokens):
+        return (1 - tokens) * self.rate.seconds / self.rate.count
 
     def acquire(self, key):
         """0 when the request may go ahead, else the seconds to wait before retrying."""
-        rate = self.rate
         now = self._clock()
         with self._lock:
-            tokens, then = self._buckets.pop(key, (rate.count, now))
-            tokens = min(rate.count, tokens + (now - then) * rate.count / rate.seconds)
+            bucket = self._buckets.pop(key, None)
+            if bucket is None:
+                while self._buckets and self._tokens(next(iter(self._buckets.values())), now) >= self.rate.count:
+                    self._buckets.popitem(last=False)
+                if len(self._buckets) >= self._max_keys:
+                    oldest = self._tokens(next(iter(self._buckets.values())), now)
+                    return (self.rate.count - oldest) * self.rate.seconds / self.rate.count
+                tokens = self.rate.count
+            else:
+                tokens = self._tokens(bucket, now)
             if tokens >= 1:
                 self._buckets[key] = (tokens - 1, now)
-                wait = 0
-            else:
-                self._buckets[key] = (tokens, now)
-                wait = (1 - tokens) * rate.seconds / rate.count
-            while len(self._buckets) > self._max_keys:
-                self._buckets.popitem(last=False)
-        return wait
+                return 0
+            self._buckets[key] = (tokens, now)
+            return self._wait(tokens)

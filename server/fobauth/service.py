@@ -1,28 +1,29 @@
 """The bank's hardware-token rules, as a library: registration, sharing, one-time use, lockout,
 unlock, revocation, validity and clock drift.
 
-Every decision that two requests could race on is a single conditional
-UPDATE whose row count decides (a step is consumed only where
-``last_step < step``; failures are counted with ``failures = failures + 1``),
-so the rules hold across threads and across service processes sharing one
-database.  Each security event is written to the audit table in the same
+What happens to a code is decided by one pure function (fobauth.decision)
+and carried out by one set of statements (fobauth.acceptance).  Everything
+two requests could race on is a conditional UPDATE whose row count decides
+(a step is consumed only where ``last_step < step``; failures are counted
+with ``failures = failures + 1``), so the rules hold across threads and
+across service processes sharing one database.  Each security event is written to the audit table in the same
 transaction as the change it records.  Time comes from ``clock`` so tests
 can move it.
 """
 
 import dataclasses
 import datetime
-import hmac
+import functools
 import time
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from fobauth import entry, errors, passwords, pskcimport
-from fobauth.hotpath import HotPath
-from fobauth.schema import ID_LENGTH, audit_events, tokens, users
+from fobauth import acceptance, audit, decision, entry, errors, passwords, pskcimport
+from fobauth.acceptance import TOKEN_COLUMNS, USER_COLUMNS
+from fobauth.hotpath import FastPath
+from fobauth.schema import ID_LENGTH, tokens, users
 from fobauth.settings import ADMIN_ROLES, ROLES
-from fobcore.otp import Otp
 
 DAY = 86400
 
@@ -57,66 +58,29 @@ class ExpiringToken:
     user_ids: tuple
 
 
-_TOKEN_COLUMNS = (
-    tokens.c.serial,
-    tokens.c.sealed_seed,
-    tokens.c.algorithm,
-    tokens.c.digits,
-    tokens.c.period,
-    tokens.c.expires_at,
-    tokens.c.last_step,
-    tokens.c.drift,
-)
-_USER_COLUMNS = (
-    users.c.id,
-    users.c.user_id,
-    users.c.customer_id,
-    users.c.role,
-    users.c.token_id,
-    users.c.failures,
-    users.c.suspended,
-    users.c.cooldown_until,
-)
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """A user of an administrator's customer, as the portal's revocation screen lists them."""
+
+    user_id: str
+    role: str
+    serial: str | None
+    suspended: bool
 
 
-# The statements of the verification path, built once: SQLAlchemy then only binds parameters.
-_AUDIT = insert(audit_events)
-_USER_WITH_TOKEN = (
-    select(*_USER_COLUMNS, *_TOKEN_COLUMNS)
-    .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
-    .where(users.c.user_id == bindparam("user_id"))
-)
-_USER_STATE = select(users.c.suspended, users.c.token_id).where(users.c.id == bindparam("user_pk"))
-_COUNT_FAILURE = (
-    update(users)
-    .where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False))
-    .values(failures=users.c.failures + 1, suspended=users.c.failures + 1 >= bindparam("max_failures"))
-    .returning(users.c.suspended)
-)
-_RESET_FAILURES = (
-    update(users).where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False)).values(failures=0)
-)
+_REFUSALS = {error.code: error for error in errors.ALL}
 
 
-def _consume(user_holds_token):
-    """Take step :step as the token's last used one if it is later than the last one and the user,
-    not suspended, satisfies ``user_holds_token``: one conditional UPDATE, so that of concurrent
-    requests for one step exactly one changes a row."""
-    return (
-        update(tokens)
-        .where(
-            tokens.c.id == bindparam("token_id"),
-            tokens.c.last_step < bindparam("step"),
-            exists().where(users.c.id == bindparam("user_id"), users.c.suspended.is_(False), user_holds_token),
-        )
-        .values(last_step=bindparam("step"), drift=bindparam("drift"))
-    )
-
-
-_CONSUME = _consume(users.c.token_id == bindparam("token_id"))
-_CONSUME_UNBOUND = _consume(  # registration: the user holds no token and is past any cool-down
-    and_(users.c.token_id.is_(None), or_(users.c.cooldown_until.is_(None), users.c.cooldown_until <= bindparam("now")))
-)
+def _refusal(results, outcome):
+    """The error for the audit results fobauth.acceptance.record wrote (None: accepted)."""
+    answer = results[0]
+    if answer == decision.ACCEPTED:
+        return None
+    if answer == decision.WRONG and decision.SUSPENDED in results:
+        return errors.Suspended("too many wrong codes: token use is now suspended")
+    if answer == decision.BAD_CODE:
+        return errors.BadCode(outcome.message)
+    return _REFUSALS[answer]()
 
 
 def _years_later(unix_time, years):
@@ -138,13 +102,17 @@ def _check_id(value, what):
 class AuthService:
     """The validation service over one database.  Methods raise fobauth.errors.AuthError subclasses."""
 
-    def __init__(self, engine, seedbox, policy=Policy(), clock=time.time, hasher=None):
+    def __init__(self, engine, seedbox, policy=Policy(), clock=time.time, hasher=None, fast_path=True):
         self.engine = engine
         self.policy = policy
         self._seedbox = seedbox
         self._clock = clock
         self._hasher = hasher or passwords.default_hasher()
-        self._hot = HotPath(engine, _USER_WITH_TOKEN, _CONSUME, _RESET_FAILURES)
+        # Verification and resynchronisation run on the driver (fobauth.hotpath) or through SQLAlchemy;
+        # the statements and the decision are the same (tests compare the two).
+        fast = FastPath(engine) if fast_path else None
+        self._sessions = fast.session if fast else functools.partial(acceptance.general_session, engine)
+        self._in_one = engine.dialect.name != "sqlite"  # PostgreSQL: each write is one statement
 
     def _now(self):
         return int(self._clock())
@@ -170,9 +138,7 @@ class AuthService:
 
     @staticmethod
     def _audit(conn, now, event, result, actor=None, subject=None, serial=None):
-        conn.execute(
-            _AUDIT, {"at": now, "event": event, "result": result, "actor": actor, "subject": subject, "serial": serial}
-        )
+        conn.execute(audit.INSERT, audit.row(now, event, result, actor, subject, serial))
 
     # -- provisioning -------------------------------------------------------
 
@@ -211,9 +177,10 @@ class AuthService:
         except IntegrityError:
             raise errors.TokenExists("a token in this document exists") from None
 
-    def import_pskc(self, document, password=None, actor=None):
-        """Import every token of a PSKC document (bytes); all or none.  Returns the serials."""
-        return self.import_tokens(pskcimport.read(document, password), actor)
+    def import_pskc(self, document, password=None, actor=None, psk=None):
+        """Import every token of a PSKC document (bytes), opened by ``password`` or the pre-shared AES key
+        ``psk`` (bytes) if it is protected; all or none.  Returns the serials."""
+        return self.import_tokens(pskcimport.read(document, password, psk), actor)
 
     def create_user(self, user_id, customer_id, role, password, confirmation_password):
         _check_id(user_id, "user_id")
@@ -248,7 +215,7 @@ class AuthService:
     # -- reading ------------------------------------------------------------
 
     def _user(self, conn, user_id):
-        row = conn.execute(_USER_WITH_TOKEN, {"user_id": user_id}).first()
+        row = conn.execute(acceptance.READ, {"user_id": user_id}).first()
         return errors.UnknownUser() if row is None else row
 
     @staticmethod
@@ -279,7 +246,7 @@ class AuthService:
 
         def body(conn, now):
             rows = conn.execute(
-                select(*_USER_COLUMNS, tokens.c.serial)
+                select(*USER_COLUMNS, tokens.c.serial)
                 .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
                 .where(users.c.customer_id == customer_id, users.c.suspended)
                 .order_by(users.c.user_id)
@@ -309,114 +276,48 @@ class AuthService:
 
     # -- codes --------------------------------------------------------------
 
-    def _matching_steps(self, token, codes, centre, radius):
-        """Steps s in centre±radius from which the token shows ``codes`` (one, or consecutive ones)."""
-        otp = Otp(self._seedbox.open(token.sealed_seed, token.serial), token.algorithm, token.digits, token.period)
-        low = max(0, centre - radius)
-        shown = [otp.hotp(step) for step in range(low, centre + radius + len(codes))]
-        found = []
-        for offset in range(len(shown) - len(codes) + 1):
-            # every candidate is compared in constant time, whatever matched before
-            if all([hmac.compare_digest(shown[offset + i], code) for i, code in enumerate(codes)]):
-                found.append(low + offset)
-        return found
+    def _decide(self, run, row, token, now, codes, event, resync=False, in_one=False, unbound=False):
+        """Decide about ``codes`` for the user ``row`` and ``token`` (fobauth.decision) and carry the decision
+        out through ``run`` (fobauth.acceptance); the refusal, or None when accepted."""
+        outcome = decision.decide(
+            token,
+            lambda: self._seedbox.open(token.sealed_seed, token.serial),
+            self.policy,
+            now,
+            codes,
+            suspended=bool(row.suspended),
+            resync=resync,
+        )
+        results = acceptance.record(run, outcome, row, token, now, event, row.user_id, self.policy, in_one, unbound)
+        return _refusal(results, outcome)
 
-    def _steps(self, token, codes, now_step, resync=False):
-        """The steps at which ``token`` shows the last of ``codes`` (normalised), earliest first: around its
-        learnt position, or around the current step in the wide window when resynchronising."""
-        if resync:
-            centre, radius = now_step, self.policy.resync_window
-        else:
-            centre, radius = now_step + token.drift, self.policy.window
-        return [step + len(codes) - 1 for step in self._matching_steps(token, codes, centre, radius)]
+    def _check_once(self, user_id, codes, event, resync, now):
+        with self._sessions() as run:
+            row = run.read(user_id)
+            if row is None:
+                return errors.UnknownUser()
+            token = row if row.token_id is not None else None
+            return self._decide(run, row, token, now, codes, event, resync, self._in_one)
 
-    def _fresh_step(self, user, code, now):
-        """(step, drift) when ``code`` is right and fresh for the user's token and nothing else stands in
-        the way (no suspension, no expiry); otherwise None, and the general path decides."""
-        if user.token_id is None or user.suspended or now >= user.expires_at:
-            return None
+    def _check(self, user_id, codes, event, resync=False):
+        now = self._now()
         try:
-            codes = [entry.code(code, user.digits)]
-        except errors.BadCode:
-            return None
-        now_step = now // user.period
-        fresh = [step for step in self._steps(user, codes, now_step) if step > user.last_step]
-        return (fresh[0], fresh[0] - now_step) if fresh else None
-
-    def _count_failure(self, conn, now, user, serial, event, actor):
-        """One more consecutive wrong code, atomically; the code that reaches the limit suspends."""
-        counted = conn.execute(_COUNT_FAILURE, {"user_pk": user.id, "max_failures": self.policy.max_failures}).first()
-        if counted is None:
-            self._audit(conn, now, event, "suspended", actor, user.user_id, serial)
-            return errors.Suspended()
-        self._audit(conn, now, event, "invalid_code", actor, user.user_id, serial)
-        if counted.suspended:
-            self._audit(conn, now, "lockout", "suspended", actor, user.user_id, serial)
-            return errors.Suspended("too many wrong codes: token use is now suspended")
-        return errors.InvalidCode()
-
-    def _accept(self, conn, now, user, token, codes, event, actor=None, resync=False, unbound=False):
-        """Accept ``codes`` (one, or two consecutive ones to resynchronise) from ``token`` for ``user``,
-        once.  The step is consumed by one conditional UPDATE: only if it is later than the token's last
-        used step and the user is not suspended and still holds the token (or, registering, none)."""
-        actor = actor or user.user_id
-
-        def refuse(refusal):
-            self._audit(conn, now, event, refusal.code, actor, user.user_id, token.serial)
-            return refusal
-
-        if now >= token.expires_at:
-            return refuse(errors.Expired())
-        try:
-            codes = [entry.code(code, token.digits) for code in codes]
-        except errors.BadCode as error:
-            return refuse(error)
-        now_step = now // token.period
-        steps = self._steps(token, codes, now_step, resync)
-        if not steps:
-            return self._count_failure(conn, now, user, token.serial, event, actor)
-        fresh = [step for step in steps if step > token.last_step]
-        step = fresh[0] if fresh else steps[-1]
-        consumed = conn.execute(
-            _CONSUME_UNBOUND if unbound else _CONSUME,
-            {"token_id": token.token_id, "user_id": user.id, "step": step, "drift": step - now_step, "now": now},
-        ).rowcount
-        if not consumed:
-            current = conn.execute(_USER_STATE, {"user_pk": user.id}).first()
-            if current.suspended:
-                return refuse(errors.Suspended())
-            if current.token_id != user.token_id:
-                return refuse(errors.NotRegistered() if user.token_id else errors.AlreadyRegistered())
-            return refuse(errors.Replayed())
-        if user.failures:
-            conn.execute(_RESET_FAILURES, {"user_pk": user.id})
-        if not unbound:  # registration audits the binding itself
-            self._audit(conn, now, event, "ok", actor, user.user_id, token.serial)
-        return None
-
-    def _use_token(self, conn, now, user_id, codes, event, resync=False):
-        user = self._user(conn, user_id)
-        if isinstance(user, errors.AuthError):
-            return user
-        if user.token_id is None:
-            self._audit(conn, now, event, "not_registered", user.user_id, user.user_id)
-            return errors.NotRegistered()
-        if user.suspended:
-            self._audit(conn, now, event, "suspended", user.user_id, user.user_id, user.serial)
-            return errors.Suspended()
-        return self._accept(conn, now, user, user, codes, event, resync=resync)
+            refusal = self._check_once(user_id, codes, event, resync, now)
+        except acceptance.Dropped:
+            # The database dropped a pooled connection (a restart) before anything was written; the pool
+            # has let it go, so once more on a new one.
+            refusal = self._check_once(user_id, codes, event, resync, now)
+        if refusal:
+            raise refusal
 
     def verify(self, user_id, code):
-        """Accept the user's current one-time password, once (rules 3, 4, 7, 8).  The common case, a right
-        and fresh code, takes fobauth.hotpath; the general path decides and audits everything else."""
-        now = self._now()
-        if self._hot.accept(user_id, lambda user: self._fresh_step(user, code, now), now):
-            return
-        self._run(lambda conn, now: self._use_token(conn, now, user_id, [code], "verify"))
+        """Accept the user's current one-time password, once (rules 3, 4, 7, 8)."""
+        self._check(user_id, [code], "verify")
 
     def resync(self, user_id, first_code, second_code):
-        """Re-learn a drifted token's clock from two consecutive codes found within the wide window."""
-        self._run(lambda conn, now: self._use_token(conn, now, user_id, [first_code, second_code], "resync", True))
+        """Re-learn a drifted token's clock from two consecutive codes found within the wide window; the
+        window of the position before stays open until a code confirms one of them (docs/server.md)."""
+        self._check(user_id, [first_code, second_code], "resync", resync=True)
 
     # -- registration (rules 1, 2) -------------------------------------------
 
@@ -441,8 +342,11 @@ class AuthService:
             if refusal:
                 self._audit(conn, now, "register", refusal.code, subject, subject, serial)
                 return refusal
+            # The token row stays locked to the end of the transaction: a user of another customer
+            # registering it at the same moment waits here, then sees this binding (PostgreSQL; SQLite's
+            # BEGIN IMMEDIATE already runs one writer at a time).
             token = conn.execute(
-                select(tokens.c.id.label("token_id"), *_TOKEN_COLUMNS).where(tokens.c.serial == serial)
+                select(tokens.c.id.label("token_id"), *TOKEN_COLUMNS).where(tokens.c.serial == serial).with_for_update()
             ).first()
             if token is None:
                 self._audit(conn, now, "register", "unknown_token", subject, subject, serial)
@@ -453,7 +357,7 @@ class AuthService:
             if other_customer is not None:
                 self._audit(conn, now, "register", "forbidden", subject, subject, serial)
                 return errors.Forbidden("this token belongs to another customer")
-            refusal = self._accept(conn, now, row, token, [code], "register", unbound=True)
+            refusal = self._decide(acceptance.SqlSession(conn), row, token, now, [code], "register", unbound=True)
             if refusal:
                 return refusal
             bound = conn.execute(
@@ -490,7 +394,8 @@ class AuthService:
 
     def _authorise(self, admin_id, user_id, confirmation_password, event):
         """Check, outside any write transaction (argon2 is slow on purpose), that ``admin_id`` is a master
-        or administrator of the user's customer and typed their confirmation password.  Returns the
+        or administrator of the user's customer, not suspended themselves (the guide: a suspended master
+        asks another one), and typed their confirmation password.  Returns the
         admin's and the user's rows, or raises after auditing the refusal."""
 
         def body(conn, now):
@@ -505,6 +410,7 @@ class AuthService:
         admin, target, confirmation_hash = self._run(body)
         allowed = (
             admin.role in ADMIN_ROLES
+            and not admin.suspended
             and admin.customer_id == target.customer_id
             and admin.id != target.id
             and passwords.check_password(self._hasher, confirmation_hash, confirmation_password)
@@ -540,7 +446,9 @@ class AuthService:
 
         def body(conn, now):
             if admin.token_id is not None:
-                refusal = self._use_token(conn, now, admin.user_id, [admin_code], "revoke_confirm")
+                row = self._user(conn, admin.user_id)
+                token = row if row.token_id is not None else None
+                refusal = self._decide(acceptance.SqlSession(conn), row, token, now, [admin_code], "revoke_confirm")
                 if refusal:
                     self._audit(conn, now, "revoke", refusal.code, admin.user_id, target.user_id, target.serial)
                     return refusal
@@ -554,3 +462,33 @@ class AuthService:
             return self._status(conn, user_id, now) if revoked else errors.NotRegistered()
 
         return self._run(body)
+
+    # -- the portal's sign-in and member list -------------------------------------
+
+    @functools.cached_property
+    def _decoy(self):
+        return self._hasher.hash("not a password anyone has")
+
+    def check_login(self, user_id, password):
+        """True when ``user_id`` exists and ``password`` is its login password; audited either way.  An
+        unknown user id costs one argon2 check like a known one, so response times do not tell which exist."""
+        stored = self._run(
+            lambda conn, now: conn.execute(select(users.c.password_hash).where(users.c.user_id == user_id)).scalar()
+        )
+        matches = passwords.check_password(self._hasher, stored or self._decoy, password) and stored is not None
+        known = user_id if stored is not None else None
+        result = "ok" if matches else "bad_password"
+        self._run(lambda conn, now: self._audit(conn, now, "portal_login", result, known, known))
+        return matches
+
+    def members(self, customer_id):
+        """The users of one customer with their registered serial, by user id."""
+        query = (
+            select(users.c.user_id, users.c.role, tokens.c.serial, users.c.suspended)
+            .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
+            .where(users.c.customer_id == customer_id)
+            .order_by(users.c.user_id)
+        )
+        return self._run(
+            lambda conn, now: [Member(r.user_id, r.role, r.serial, bool(r.suspended)) for r in conn.execute(query)]
+        )

@@ -19,3 +19,17 @@ SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
 
 ROLES = ("master", "admin", "user")
 ADMIN_ROLES = ("master", "admin")
+
+# What one request may carry; fobauth.limits enforces these before any parsing or authentication work.
+MAX_HEAD_BYTES = 16 * 1024  # request line and headers as they arrive on the connection (uvicorn)
+MAX_URL_BYTES = 2048  # path and query string
+MAX_HEADERS = 64
+MAX_HEADER_BYTES = 8 * 1024  # names and values together
+MAX_BODY_BYTES = 16 * 1024  # JSON bodies and portal forms
+MAX_PSKC_BYTES = 1 << 20  # POST /api/v1/tokens/import: a document of a few thousand tokens
+MAX_IN_FLIGHT = 128  # requests one server process works on at once; more are told 503 and Retry-After
+MAX_CONNECTIONS = 1024  # per server process (uvicorn's limit_concurrency, its last line of defence)
+OVERLOAD_RETRY_AFTER = 1  # seconds, in 503 answers when the process is busy
+OUTAGE_RETRY_AFTER = 5  # seconds, in 503 answers when the database cannot be reached
+
+TRUSTED_PROXIES_ENV = "FOB_TRUSTED_PROXIES"  # addresses whose X-Forwarded-For names the client

@@ -3,6 +3,7 @@
 import base64
 import csv
 import os
+import re
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -49,14 +50,23 @@ def check_pskc(document, serials):
             digits,
             "DECIMAL",
         )
-        assert (key.manufacturer, key.serial, key.expiry_date.timestamp()) == ("fobkit", key.id, EXPIRY)
+        assert (key.manufacturer, key.serial, key.expiry_date.timestamp()) == ("oath.fobkit", key.id, EXPIRY)
 
 
 def validate(path):
-    done = subprocess.run(
-        [require("pskctool", "pskctool"), "--validate", "--quiet", str(path)], capture_output=True, text=True
-    )
+    """libpskc's schema check, and its reading: no field it finds non-compliant (e.g. the Manufacturer)."""
+    pskctool = require("pskctool", "pskctool")
+    done = subprocess.run([pskctool, "--validate", "--quiet", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run([pskctool, "--info", "--debug", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and "Manufacturer: oath.fobkit" in done.stdout, done.stdout + done.stderr
+    assert "non-compliant" not in done.stderr, done.stderr
+
+
+def algorithms(text):
+    """The last part of each algorithm URI a PSKC document names (cipher, MAC, key derivation, OTP)."""
+    named = (element.get("Algorithm") for element in ET.fromstring(text).iter())
+    return {re.split("[#:]", uri)[-1] for uri in named if uri}
 
 
 def test_plaintext_pskc(filled, tmp_path):
@@ -74,7 +84,9 @@ def test_password_protected_pskc(filled, tmp_path):
     text = out.read_bytes()
     assert bytes(range(100, 132)).hex().encode() not in text and base64.b64encode(bytes(range(100, 132))) not in text
     root = ET.fromstring(text)
-    assert root.find(".//IterationCount").text == "600000"
+    assert root.find(".//IterationCount").text == "1300000"  # OWASP's figure for PBKDF2-HMAC-SHA1
+    assert root.find(".//PRF") is None  # RFC 8018's default PRF: HMAC-SHA1, what privacyIDEA always uses
+    assert algorithms(text) == {"pbkdf2", "hmac-sha1", "aes128-cbc", "totp"}
     document = pskc.PSKC(str(out))
     with pytest.raises(pskc.exceptions.DecryptionError):
         assert document.keys[0].secret  # no password given yet
@@ -83,11 +95,35 @@ def test_password_protected_pskc(filled, tmp_path):
     validate(out)
 
 
-def test_psk_protected_pskc(filled, tmp_path):
+def test_the_stronger_profile(filled, tmp_path):
+    (tmp_path / "password").write_text("correct horse battery staple\n")
+    out = tmp_path / "seeds.pskc"
+    profile = ["--profile", "aes256-hmac-sha256"]
+    assert export(filled, "-o", str(out), "--password-file", str(tmp_path / "password"), *profile) == 0
+    text = out.read_bytes()
+    assert ET.fromstring(text).find(".//IterationCount").text == "600000"  # OWASP's for PBKDF2-HMAC-SHA256
+    prf = ET.fromstring(text).find(".//PRF")
+    assert prf.get("Algorithm").endswith("#hmac-sha256") and not (prf.text or "").strip()  # RFC 8018's form
+    assert algorithms(text) == {"pbkdf2", "hmac-sha256", "aes256-cbc", "totp"}
+    document = pskc.PSKC(str(out))
+    document.encryption.derive_key("correct horse battery staple")
+    check_pskc(document, sorted(TOKENS))
+    validate(out)
     key = os.urandom(32)
+    (tmp_path / "desk.key").write_text(key.hex())
+    assert export(filled, "-o", str(out), "--psk-file", str(tmp_path / "desk.key"), *profile) == 0
+    assert algorithms(out.read_bytes()) == {"hmac-sha256", "aes256-cbc", "totp"}
+    document = pskc.PSKC(str(out))
+    document.encryption.key = key
+    check_pskc(document, sorted(TOKENS))
+
+
+def test_psk_protected_pskc(filled, tmp_path):
+    key = os.urandom(16)
     (tmp_path / "desk.key").write_text(key.hex() + "\n")
     out = tmp_path / "seeds.pskc"
     assert export(filled, "-o", str(out), "--psk-file", str(tmp_path / "desk.key")) == 0
+    assert algorithms(out.read_bytes()) == {"hmac-sha1", "aes128-cbc", "totp"}
     document = pskc.PSKC(str(out))
     assert document.encryption.key_name == "desk.key"
     document.encryption.key = key
@@ -114,13 +150,17 @@ def test_csv(filled, tmp_path):
     "argv, message",
     [
         ([], "say how to protect the seeds"),
-        (["--format", "csv", "--password-file", "x"], "CSV cannot be encrypted"),
+        (["--format", "csv", "--password-file", "x"], "csv cannot be encrypted"),
         (["--plaintext", "99999999"], "not in the inventory: 99999999"),
         (["--password-file", "missing"], "missing: No such file or directory"),
         (["--password-file", "empty"], "the password file is empty"),
         (["--password-file", "latin1"], "latin1: the password file is not UTF-8 text"),
         (["--psk-file", "short.key"], "must be 16, 24 or 32 bytes (it has 8)"),
         (["--psk-file", "nothex.key"], "must hold the AES key in hex"),
+        (["--psk-file", "long.key"], "long.key: the aes128-hmac-sha1 profile needs a 128-bit key, this one has 256"),
+        (["--psk-file", "long.key"], "make one with `openssl rand -hex 16 > long.key`"),
+        (["--psk-file", "short.key", "--profile", "aes256-hmac-sha256"], "(it has 8)"),
+        (["--psk-file", "aes128.key", "--profile", "aes256-hmac-sha256"], "needs a 256-bit key, this one has 128"),
     ],
 )
 def test_bad_export_requests_write_nothing(filled, tmp_path, capsys, monkeypatch, argv, message):
@@ -129,6 +169,8 @@ def test_bad_export_requests_write_nothing(filled, tmp_path, capsys, monkeypatch
     (tmp_path / "latin1").write_bytes("pässwörd\n".encode("latin-1"))
     (tmp_path / "short.key").write_text("00" * 8)
     (tmp_path / "nothex.key").write_text("zz" * 32)
+    (tmp_path / "long.key").write_text("ab" * 32)
+    (tmp_path / "aes128.key").write_text("ab" * 16)
     assert export(filled, "-o", "out.pskc", *argv) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out.pskc").exists()
@@ -174,17 +216,34 @@ def test_bad_label_requests(tmp_path, capsys, serial, output, message):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("password", [None, "correct horse battery staple"])
-def test_the_validation_service_reads_the_export(filled, tmp_path, password):
+@pytest.mark.parametrize(
+    "protection, profile",
+    [
+        (None, "aes128-hmac-sha1"),
+        ("password", "aes128-hmac-sha1"),
+        ("password", "aes256-hmac-sha256"),
+        ("psk", "aes128-hmac-sha1"),
+        ("psk", "aes256-hmac-sha256"),
+    ],
+)
+def test_the_validation_service_reads_the_export(filled, tmp_path, protection, profile):
     from fobauth import pskcimport
 
     out = tmp_path / "seeds.pskc"
-    if password:
+    password = key = None
+    argv = ["-o", str(out), "--profile", profile]
+    if protection == "password":
+        password = "correct horse battery staple"
         (tmp_path / "password").write_text(password + "\n")
-        assert export(filled, "-o", str(out), "--password-file", str(tmp_path / "password")) == 0
+        argv += ["--password-file", str(tmp_path / "password")]
+    elif protection == "psk":
+        key = os.urandom(16 if profile == "aes128-hmac-sha1" else 32)
+        (tmp_path / "desk.key").write_text(key.hex())
+        argv += ["--psk-file", str(tmp_path / "desk.key")]
     else:
-        assert export(filled, "-o", str(out), "--plaintext") == 0
-    imported = {t.serial: t for t in pskcimport.read(out.read_bytes(), password)}
+        argv += ["--plaintext"]
+    assert export(filled, *argv) == 0
+    imported = {t.serial: t for t in pskcimport.read(out.read_bytes(), password, key)}
     assert sorted(imported) == sorted(TOKENS)
     for serial, (seed, algorithm, digits, period) in TOKENS.items():
         token = imported[serial]

@@ -2,6 +2,7 @@
 databases — a SQLite file per test and one throwaway PostgreSQL cluster per session."""
 
 import base64
+import logging
 import os
 import secrets
 import socket
@@ -12,19 +13,20 @@ import time
 import httpx
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
-from fobauth.seedbox import SeedBox
 from fobauth.service import AuthService, Policy
+from secretlog import RecordingHasher, RecordingSeedBox, Secrets, leaked_secrets
 
 START = 1_800_000_000  # a step boundary (divisible by 60)
 PERIOD = 60
+
+
 # Cheap argon2 parameters keep user creation fast in tests; the service defaults to argon2-cffi's own.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+FAST_HASHER = RecordingHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 class Clock:
@@ -80,14 +82,45 @@ class Bank:
 SEED_KEY = bytes(range(32))
 
 
-def new_service(engine, clock, policy):
+def new_service(engine, clock, policy, fast_path=True):
     upgrade(engine)
-    return AuthService(engine, SeedBox(SEED_KEY), policy=policy, clock=clock, hasher=FAST_HASHER)
+    return AuthService(
+        engine, RecordingSeedBox(SEED_KEY), policy=policy, clock=clock, hasher=FAST_HASHER, fast_path=fast_path
+    )
 
 
 @pytest.fixture
 def clock():
     return Clock()
+
+
+class LogRecorder(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.texts = []
+
+    def emit(self, record):
+        self.texts.append(self.format(record))  # with the traceback, where there is one
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(request, clock):
+    """After every test of the service (its error tests above all): nothing the test's logging or its
+    `fob serve` processes wrote holds a seed, a code, a password or a password hash."""
+    Secrets.passwords.clear()
+    Secrets.seeds.clear()
+    recorder = LogRecorder()
+    root = logging.getLogger()
+    root.addHandler(recorder)
+    server_logs = []
+    request.node.server_logs = server_logs
+    yield
+    root.removeHandler(recorder)
+    times = [time.time(), clock.now]
+    for origin, text in [("logging", "\n".join(recorder.texts)), *server_logs]:
+        leaked = leaked_secrets(text, times)
+        assert not leaked, "%s of %s: %s" % (", ".join(sorted(leaked)), origin, text[-2000:])
 
 
 @pytest.fixture
@@ -97,13 +130,13 @@ def sqlite_url(tmp_path):
 
 @pytest.fixture
 def make_bank(sqlite_url, clock):
-    """``make_bank(url=None, **policy)``: a Bank on ``url`` (default: this test's SQLite file)."""
+    """``make_bank(url=None, fast_path=True, **policy)``: a Bank on ``url`` (default: this test's SQLite file)."""
     engines = []
 
-    def make(url=None, **policy):
+    def make(url=None, fast_path=True, **policy):
         engine = make_engine(url or sqlite_url)
         engines.append(engine)
-        return Bank(new_service(engine, clock, Policy(**policy)), clock)
+        return Bank(new_service(engine, clock, Policy(**policy), fast_path), clock)
 
     yield make
     for engine in engines:
@@ -156,11 +189,13 @@ class RunningServer:
     """A `fob serve` process on a free port: ``base`` is its API's URL; ``stop()`` returns its stderr."""
 
     def __init__(self, options, environment):
+        self.options = options
+        self.log = None
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(port), "--quiet", *options]
-        self.base = "http://127.0.0.1:%d/api/v1" % port
+            self.port = probe.getsockname()[1]
+        argv = [sys.executable, "-m", "fobhost.cli", "serve", "--port", str(self.port), "--quiet", *options]
+        self.base = "http://127.0.0.1:%d/api/v1" % self.port
         self.process = subprocess.Popen(argv, env=environment, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while True:
@@ -173,16 +208,18 @@ class RunningServer:
                 time.sleep(0.05)  # polling a port that is not open yet
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        return self.process.stderr.read()
+        if self.log is None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                self.process.wait(timeout=30)
+            self.log = self.process.stderr.read()
+        return self.log
 
 
 @pytest.fixture
-def fob_serve():
-    """``fob_serve(*options, **environment)``: start `fob serve` with these options; stopped at the end.
-    The caller's FOB_* variables are not inherited, only those given."""
+def fob_serve(request):
+    """``fob_serve(*options, **environment)``: start `fob serve` with these options; stopped at the end,
+    its stderr kept for no_secrets_in_logs.  The caller's FOB_* variables are not inherited, only those given."""
     servers = []
 
     def start(*options, **environment):
@@ -192,4 +229,4 @@ def fob_serve():
 
     yield start
     for server in servers:
-        server.stop()
+        request.node.server_logs.append(("fob serve %s" % " ".join(server.options), server.stop()))

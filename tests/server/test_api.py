@@ -1,6 +1,8 @@
 """The HTTP JSON API: each route, the API key, stable error bodies and rate limits."""
 
 import io
+import os
+import threading
 
 import pskc
 import pytest
@@ -155,6 +157,54 @@ def test_bad_pskc_password_is_400(client):
     assert response.status_code == 400 and response.json()["error"] == "bad_pskc"
 
 
+def test_psk_protected_import_takes_the_key_in_a_header(client):
+    key = os.urandom(16)
+    container = pskc.PSKC()
+    container.add_key(serial="20260005", secret=bytes(20), algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp")
+    container.encryption.setup_preshared_key(key=key, key_name="vendor")
+    out = io.BytesIO()
+    container.write(out)
+    url = V1 + "/tokens/import"
+    for headers in ({}, {"X-PSKC-Key": os.urandom(16).hex()}, {"X-PSKC-Key": "00" * 15}, {"X-PSKC-Key": "zz" * 16}):
+        response = client.post(url, content=out.getvalue(), headers=headers)
+        assert response.status_code == 400, headers
+        assert key.hex() not in response.text
+    both = {"X-PSKC-Key": key.hex(), "X-PSKC-Password": "x"}
+    assert client.post(url, content=out.getvalue(), headers=both).status_code == 400
+    response = client.post(url, content=out.getvalue(), headers={"X-PSKC-Key": key.hex().upper()})
+    assert response.status_code == 201 and response.json() == {"imported": ["20260005"]}
+
+
+def test_a_costly_pskc_document_is_refused_before_its_key_derivation(client):
+    doc = pskc_document("20260006", bytes(20), "right").replace(b">100000<", b">10000000<")
+    assert b">10000000<" in doc
+    response = client.post(V1 + "/tokens/import", content=doc, headers={"X-PSKC-Password": "right"})
+    assert response.status_code == 400 and "iteration count is too high" in response.json()["message"]
+
+
+def test_a_running_import_does_not_hold_up_verification(bank, client, monkeypatch):
+    """An import that has not finished (held here on an event) leaves verification answering."""
+    bank.registered("alice")
+    started, release = threading.Event(), threading.Event()
+
+    def slow_import(*args):
+        started.set()
+        assert release.wait(30)
+        return []
+
+    monkeypatch.setattr(bank.service, "import_pskc", slow_import)
+    importing = threading.Thread(target=lambda: client.post(V1 + "/tokens/import", content=b"<x/>"))
+    importing.start()
+    try:
+        assert started.wait(30)
+        verified = client.post(V1 + "/users/alice/verify", json={"code": bank.code("12345678")})
+        assert verified.json() == {"user_id": "alice", "verified": True}
+        assert importing.is_alive()  # the import is still running
+    finally:
+        release.set()
+        importing.join()
+
+
 def test_per_user_rate_limit(bank, make_client):
     client = make_client(user_rate=Rate(3, 60))
     bank.registered("alice")
@@ -179,6 +229,35 @@ def test_api_key_guesses_are_rate_limited_too(make_client):
     client = make_client(source_rate=Rate(3, 60))
     guesses = [client.get(V1 + "/users/x", headers={"Authorization": "Bearer guess%d" % i}) for i in range(5)]
     assert [r.status_code for r in guesses] == [401] * 3 + [429] * 2
+
+
+def test_a_suspended_administrator_cannot_unlock_over_the_api(bank, client):
+    bank.registered("alice")
+    bank.registered("boss", serial="87654321", role="master")
+    for user_id in ("alice", "boss"):
+        for _ in range(5):
+            client.post(V1 + "/users/%s/verify" % user_id, json={"code": "000000"})
+        assert bank.service.status(user_id).suspended
+    body = {"admin_id": "boss", "confirmation_password": bank.CONFIRMATION}
+    response = client.post(V1 + "/users/alice/unlock", json=body)
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
+    assert bank.service.status("alice").suspended
+
+
+def test_confirmation_passwords_are_limited_per_administrator_like_codes(bank, make_client):
+    client = make_client(user_rate=Rate(10, 60))
+    bank.registered("alice")
+    bank.user("boss", role="master")
+    for _ in range(5):
+        client.post(V1 + "/users/alice/verify", json={"code": "000000"})
+    wrong = {"admin_id": "boss", "confirmation_password": "guess"}
+    statuses = [client.post(V1 + "/users/alice/unlock", json=wrong).status_code for _ in range(12)]
+    assert statuses == [403] * 10 + [429] * 2
+    right = client.post(
+        V1 + "/users/alice/unlock", json={"admin_id": "boss", "confirmation_password": bank.CONFIRMATION}
+    )
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 1
+    assert bank.service.status("alice").suspended
 
 
 def test_openapi_document_lists_the_routes(client):

@@ -12,7 +12,7 @@ import pytest
 from fobhost.cli import main
 
 
-def pskc_file(path, serials, password=None):
+def pskc_file(path, serials, password=None, psk=None):
     container = pskc.PSKC()
     for serial in serials:
         container.add_key(
@@ -25,6 +25,8 @@ def pskc_file(path, serials, password=None):
         )
     if password:
         container.encryption.setup_pbkdf2(password)
+    if psk:
+        container.encryption.setup_preshared_key(key=psk, algorithm="aes%d-cbc" % (len(psk) * 8))
     container.write(str(path))
     return str(path)
 
@@ -61,6 +63,27 @@ def test_import_of_a_password_protected_file(tmp_path, storage, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("fob admin: error: the PSKC document is password-protected")
     assert err[1].startswith("fob admin: error: the PSKC document does not open")
+
+
+@pytest.mark.parametrize("bits", [128, 256])
+def test_import_of_a_psk_protected_file(tmp_path, storage, capsys, bits):
+    key = os.urandom(bits // 8)
+    path = pskc_file(tmp_path / "seeds.pskcxml", ["11112222"], psk=key)
+    (tmp_path / "vendor.key").write_text(key.hex() + "\n")
+    (tmp_path / "other.key").write_text(os.urandom(bits // 8).hex() + "\n")
+    (tmp_path / "short.key").write_text("00" * 5)
+    (tmp_path / "pw").write_text(key.hex() + "\n")
+    assert admin(storage, "import-pskc", path, "--password-file", str(tmp_path / "pw")) == 2
+    assert admin(storage, "import-pskc", path, "--psk-file", str(tmp_path / "other.key")) == 2
+    assert admin(storage, "import-pskc", path, "--psk-file", str(tmp_path / "short.key")) == 2
+    assert admin(storage, "import-pskc", path, "--psk-file", str(tmp_path / "vendor.key")) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "imported 1 token: 11112222\n"
+    err = captured.err.splitlines()
+    assert err[0] == "fob admin: error: the PSKC document is protected by a pre-shared key: give the key"
+    assert err[1].startswith("fob admin: error: the PSKC document does not open")
+    assert "must be 16, 24 or 32 bytes" in err[2]
+    assert key.hex() not in captured.err
 
 
 @pytest.mark.parametrize("content", [b"", b"<not pskc", b"\x00\xff" * 100])

@@ -3,8 +3,10 @@ on a SQLite file and on a real PostgreSQL server."""
 
 import base64
 import collections
+import functools
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -161,3 +163,26 @@ def test_fifty_simultaneous_http_requests_to_two_server_processes_accept_exactly
     for thread in threads:
         thread.join()
     assert statuses == {(200, None): 1, (403, "replayed"): 49}
+
+
+def register_one(bank, serial, attempts):
+    user, code = attempts.get_nowait()
+    bank.service.register(user, serial, code)
+
+
+def test_two_customers_registering_one_token_at_once_never_both_bind_it(make_bank, database_url):
+    """Users of two customers register one unbound token at the same moment, with codes of adjacent
+    steps (both fresh, so one-time use alone does not separate them): at most one binding, 40 rounds."""
+    bank = make_bank(database_url)
+    double = 0
+    for round_ in range(40):
+        serial = bank.add_token("%08d" % (20_000_000 + round_))
+        first, second = bank.user("a%d" % round_, customer="acme"), bank.user("b%d" % round_, customer="globex")
+        attempts = queue.SimpleQueue()  # each of the two threads takes one (user, code)
+        attempts.put((first, bank.code(serial)))
+        attempts.put((second, bank.code(serial, 1)))
+        outcomes = at_once(2, functools.partial(register_one, bank, serial, attempts))
+        bound = [user for user in (first, second) if bank.service.status(user).serial == serial]
+        assert outcomes["ok"] == len(bound)
+        double += len(bound) > 1
+    assert double == 0

@@ -75,12 +75,27 @@ def test_bucket_allows_a_burst_then_refills_evenly():
     assert limiter.acquire("alice") == 0
 
 
-def test_forgotten_keys_stay_bounded():
-    limiter = RateLimiter(Rate(1, 60), clock=ManualClock(), max_keys=100)
-    for i in range(1000):
+def test_junk_keys_cannot_reset_a_known_bucket():
+    clock = ManualClock()
+    limiter = RateLimiter(Rate(2, 60), clock=clock, max_keys=100)
+    assert [limiter.acquire("alice") for _ in range(3)] == [0, 0, pytest.approx(30)]
+    for i in range(1000):  # ten times what the limiter holds, all within alice's refill time
+        limiter.acquire("junk%d" % i)
+        clock.now += 0.001
+    assert len(limiter._buckets) <= 100
+    assert limiter.acquire("alice") > 0  # still counted
+    assert limiter.acquire("newcomer") > 0  # full of refilling buckets: new keys wait (fail closed)
+
+
+def test_refilled_buckets_are_forgotten_and_make_room():
+    clock = ManualClock()
+    limiter = RateLimiter(Rate(2, 60), clock=clock, max_keys=100)
+    for i in range(100):
         limiter.acquire("user%d" % i)
-    assert len(limiter._buckets) == 100
-    assert limiter.acquire("user999") > 0  # the most recent keys are remembered
+    assert limiter.acquire("late") > 0
+    clock.now += 30  # each bucket had one request of two: full again
+    assert limiter.acquire("late") == 0
+    assert len(limiter._buckets) == 1
 
 
 @pytest.mark.parametrize("text", ["10", "10/60", "5/0.5"])

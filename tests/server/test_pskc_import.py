@@ -4,6 +4,10 @@ documents are refused whole, and seeds are sealed at rest and never shown."""
 import base64
 import datetime
 import io
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pskc
@@ -21,8 +25,9 @@ HOTP = "urn:ietf:params:xml:ns:keyprov:pskc:hotp"
 SECRET = bytes.fromhex("3132333435363738393031323334353637383930")  # the RFC 6238 SHA-1 seed
 
 
-def document(*keys, password=None):
-    """A PSKC document with one key per dict of python-pskc key attributes."""
+def document(*keys, password=None, psk=None, iterations=None):
+    """A PSKC document with one key per dict of python-pskc key attributes, plain or protected by a
+    password (PBKDF2, python-pskc's defaults unless ``iterations``) or a pre-shared AES key."""
     container = pskc.PSKC()
     for attributes in keys:
         values = {
@@ -35,7 +40,10 @@ def document(*keys, password=None):
         values.update(attributes)
         container.add_key(**values)
     if password:
-        container.encryption.setup_pbkdf2(password)
+        container.encryption.setup_pbkdf2(password, iterations=iterations)
+    if psk:
+        algorithm = "aes%d-cbc" % (len(psk) * 8)
+        container.encryption.setup_preshared_key(key=psk, key_name="vendor key", algorithm=algorithm)
     out = io.BytesIO()
     container.write(out)
     return out.getvalue()
@@ -164,3 +172,172 @@ def test_another_seed_key_cannot_open_the_seeds(bank, clock):
     with pytest.raises(SeedKeyError) as caught:
         intruder.verify("alice", bank.code("12345678"))
     assert "12345678" in str(caught.value)
+
+
+PASSWORD = "s3cret pass"
+PSK = bytes(range(16))
+
+
+def edited(doc, pattern, replacement):
+    """``doc`` with one regular-expression edit, as a hostile sender would make it."""
+    text, count = re.subn(pattern, replacement, doc.decode(), count=1)
+    assert count == 1, pattern
+    return text.encode()
+
+
+PROTECTED = document({"serial": "80000001"}, password=PASSWORD, iterations=1000)
+PSK_PROTECTED = document({"serial": "80000001"}, psk=PSK)
+
+
+@pytest.mark.parametrize(
+    "doc, password, psk, message",
+    [
+        pytest.param(
+            edited(PROTECTED, "<IterationCount>1000<", "<IterationCount>10000000<"),
+            PASSWORD,
+            None,
+            "iteration count is too high (at most 2600000)",
+            id="ten-million-iterations",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<IterationCount>1000<", "<IterationCount>-5<"),
+            PASSWORD,
+            None,
+            "iteration count is missing or not positive",
+            id="negative-iterations",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<IterationCount>1000<", "<IterationCount>0<"),
+            PASSWORD,
+            None,
+            "iteration count is missing or not positive",
+            id="zero-iterations",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<KeyLength>16<", "<KeyLength>200000000<"),
+            PASSWORD,
+            None,
+            "key length does not fit its cipher",
+            id="huge-key-length",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<KeyLength>16<", "<KeyLength>32<"),
+            PASSWORD,
+            None,
+            "key length does not fit its cipher",
+            id="key-length-of-another-cipher",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<Specified>[^<]*<", "<Specified>%s<" % base64.b64encode(b"salt").decode()),
+            PASSWORD,
+            None,
+            "salt must be 8 to 64 bytes",
+            id="short-salt",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<Specified>[^<]*<", "<Specified>%s<" % base64.b64encode(bytes(4096)).decode()),
+            PASSWORD,
+            None,
+            "salt must be 8 to 64 bytes",
+            id="huge-salt",
+        ),
+        pytest.param(
+            edited(
+                PROTECTED,
+                "</IterationCount>",
+                '</IterationCount><PRF Algorithm="http://www.w3.org/2001/04/xmldsig-more#hmac-md5"/>',
+            ),
+            PASSWORD,
+            None,
+            "PBKDF2 function is not HMAC-SHA1 or HMAC-SHA2",
+            id="md5-prf",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<pskc:ValueMAC>[^<]*<", "<pskc:ValueMAC>%s<" % base64.b64encode(bytes(20)).decode()),
+            PASSWORD,
+            None,
+            "does not open",
+            id="wrong-mac",
+        ),
+        pytest.param(
+            edited(PROTECTED, "<pskc:ValueMAC>[^<]*</pskc:ValueMAC>", ""), PASSWORD, None, "has no MAC", id="no-mac"
+        ),
+        pytest.param(
+            edited(PROTECTED, "xmldsig#hmac-sha1", "xmldsig-more#hmac-md5"), PASSWORD, None, "MAC is not", id="md5-mac"
+        ),
+        pytest.param(
+            edited(PSK_PROTECTED, "(?s)<pskc:Secret>.*?<xenc:CipherValue>[^<]*<", lambda m: m.group(0)[:-10] + "<"),
+            None,
+            PSK,
+            "",
+            id="truncated-ciphertext",
+        ),
+        pytest.param(
+            PSK_PROTECTED, None, bytes(32), "needs a 128-bit key; the key given has 256 bits", id="psk-length"
+        ),
+        pytest.param(PSK_PROTECTED, None, bytes(16), "does not open", id="wrong-psk"),
+        pytest.param(PSK_PROTECTED, PASSWORD, None, "protected by a pre-shared key (vendor key)", id="psk-no-key"),
+        pytest.param(PROTECTED, None, PSK, "password-protected: give its password", id="password-no-password"),
+        pytest.param(PROTECTED, "wrong pass", None, "does not open", id="wrong-password"),
+    ],
+)
+def test_hostile_protected_documents_are_refused_before_any_work(bank, doc, password, psk, message):
+    with pytest.raises(errors.BadPskc) as caught:
+        bank.service.import_pskc(doc, password, psk=psk)
+    assert message in str(caught.value)
+    assert bank.service.expiring(3650) == []
+    for form in secret_forms(SECRET) + [PSK.hex()]:
+        assert form not in str(caught.value)
+
+
+@pytest.mark.parametrize("bits", [128, 256])
+def test_psk_protected_documents_import_with_their_key(bank, bits):
+    key = os.urandom(bits // 8)
+    doc = document({"serial": "20260004"}, psk=key)
+    assert b"vendor key" in doc and b"ValueMAC" in doc
+    assert bank.service.import_pskc(doc, psk=key) == ["20260004"]
+    register_and_verify(bank, "20260004", oracle())
+
+
+def test_the_bound_admits_owasp_iterations_for_aes_256_with_hmac_sha1():
+    from fobauth.pskcimport import MAX_PBKDF2_WORK, pbkdf2_work
+
+    assert pbkdf2_work("sha1", 1_300_000, 32) <= MAX_PBKDF2_WORK < pbkdf2_work("sha1", 1_300_001, 32)
+    assert pbkdf2_work("sha256", 600_000, 32) <= MAX_PBKDF2_WORK
+    assert pbkdf2_work("sha512", 1_300_001, 32) > MAX_PBKDF2_WORK
+
+
+def with_internal_entity(doc):
+    """``doc`` with its serial number written through an internal entity: well-formed, and harmless
+    in itself, but a DTD that lxml would expand."""
+    head, _, rest = doc.partition(b"?>")
+    return head + b'?>\n<!DOCTYPE x [<!ENTITY serial "40000009">]>' + rest.replace(b">40000009<", b">&serial;<")
+
+
+ENTITY_DOCUMENT = with_internal_entity(document({"serial": "40000009"}))
+
+
+def test_python_pskc_parses_with_lxml_here():
+    """The premise of the next tests: lxml is installed (test extra), so python-pskc parses with it."""
+    assert pskc.xml.xml_parse.__module__ == "lxml.etree"
+    assert pskc.PSKC(io.BytesIO(ENTITY_DOCUMENT)).keys[0].serial == "40000009"  # lxml expands the entity
+
+
+@pytest.mark.parametrize(
+    "doc", [ENTITY_DOCUMENT, BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["internal", "laughs", "external"]
+)
+def test_dtds_and_entities_are_refused_whatever_parser_python_pskc_uses(bank, doc):
+    with pytest.raises(errors.BadPskc, match="DTD"):
+        bank.service.import_pskc(doc)
+    assert bank.service.expiring(3650) == []
+
+
+def test_dtds_are_refused_without_lxml_too():
+    script = (
+        "import sys; sys.modules['lxml'] = None\n"
+        "from fobauth import errors, pskcimport\n"
+        "import pskc.xml; assert pskc.xml.xml_parse.__module__ != 'lxml.etree'\n"
+        "try:\n    pskcimport.read(sys.stdin.buffer.read())\nexcept errors.BadPskc as error:\n    print(error)\n"
+    )
+    refused = subprocess.run([sys.executable, "-c", script], input=ENTITY_DOCUMENT, capture_output=True, check=True)
+    assert b"DTD" in refused.stdout

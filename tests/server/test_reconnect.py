@@ -1,12 +1,14 @@
 """A PostgreSQL server that drops the service's connections (a restart, a failover) costs no request."""
 
+import pytest
 from sqlalchemy import text
 
 from fobauth.database import make_engine
 
 
-def test_verification_survives_dropped_connections(make_bank, postgres_url):
-    bank = make_bank(postgres_url)
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_verification_survives_dropped_connections(make_bank, postgres_url, fast_path):
+    bank = make_bank(postgres_url, fast_path=fast_path)
     bank.registered("alice")
     bank.registered("bob", serial="87654321")
     bank.service.verify("alice", bank.code("12345678"))  # the pool now holds a live connection

@@ -271,6 +271,22 @@ def test_nobody_unlocks_themselves(bank):
         bank.service.unlock("boss", "boss", bank.CONFIRMATION)
 
 
+def test_a_suspended_administrator_unlocks_nobody(bank):
+    """The guide: a suspended master asks another master; their own suspension bars them."""
+    bank.registered("alice")
+    bank.registered("boss", serial="87654321", role="master")
+    suspend(bank, "alice")
+    suspend(bank, "boss")
+    with refused("forbidden"):
+        bank.service.unlock("boss", "alice", bank.CONFIRMATION)
+    with refused("forbidden"):
+        bank.service.revoke("boss", "alice", bank.CONFIRMATION, bank.code("87654321"))
+    assert bank.service.status("alice").suspended and bank.service.status("alice").serial == "12345678"
+    bank.user("other boss", role="master")
+    bank.service.unlock("other boss", "boss", bank.CONFIRMATION)
+    bank.service.unlock("boss", "alice", bank.CONFIRMATION)
+
+
 def test_unlocking_a_user_who_is_not_suspended_says_so(bank):
     bank.registered("alice")
     bank.user("boss", role="master")
@@ -466,3 +482,56 @@ def test_resynchronisation_codes_are_one_time_too(bank):
         bank.service.resync("alice", *pair)
     with refused("replayed"):
         bank.service.verify("alice", bank.code("12345678", 5))
+
+
+@pytest.mark.parametrize("resyncs", [1, 2])
+def test_a_resync_from_old_codes_cannot_lock_the_user_out(bank, resyncs):
+    """Whoever saw never-used codes from some minutes ago can resynchronise the token to that old
+    position; the user's real token, still on time, must keep working (the window the token had
+    before the resync stays open until a code confirms one of the two)."""
+    bank.registered("alice")
+    bank.clock.advance(20 * MINUTE)
+    for pair in [(-9, -8), (-6, -5)][:resyncs]:
+        bank.service.resync("alice", *(bank.code("12345678", step) for step in pair))
+    for _ in range(5):
+        bank.service.verify("alice", bank.code("12345678"))
+        bank.clock.advance(MINUTE)
+    status = bank.service.status("alice")
+    assert (status.failures, status.suspended) == (0, False)
+    with refused("invalid_code"):  # the old position is closed again once the real one is confirmed
+        bank.service.verify("alice", bank.code("12345678", -4))
+
+
+def test_after_a_real_resync_codes_at_the_old_position_are_refused(bank):
+    bank.registered("alice")
+    bank.clock.advance(10 * MINUTE)
+    bank.service.resync("alice", bank.code("12345678", 6), bank.code("12345678", 7))  # the token runs fast
+    bank.clock.advance(MINUTE)
+    bank.service.verify("alice", bank.code("12345678", 8))  # confirms the new position
+    bank.clock.advance(MINUTE)
+    with refused("invalid_code"):
+        bank.service.verify("alice", bank.code("12345678", 0))
+
+
+def test_a_resync_and_a_third_old_code_cannot_lock_the_user_out_either(bank):
+    """Codes an observer could have seen before the resync (steps up to the server's step at the
+    resync) never confirm its position: the window of the position before stays open."""
+    bank.registered("alice")
+    bank.clock.advance(20 * MINUTE)
+    bank.service.resync("alice", bank.code("12345678", -9), bank.code("12345678", -8))
+    bank.service.verify("alice", bank.code("12345678", -7))
+    for _ in range(5):
+        bank.service.verify("alice", bank.code("12345678"))
+        bank.clock.advance(MINUTE)
+    assert bank.service.status("alice").failures == 0
+
+
+def test_a_slow_token_resynchronised_works_at_its_new_position(bank):
+    bank.registered("alice")
+    bank.clock.advance(20 * MINUTE)
+    bank.service.resync("alice", bank.code("12345678", -9), bank.code("12345678", -8))  # 8 minutes slow
+    for _ in range(12):  # past the resync's own step: the new position is confirmed on the way
+        bank.clock.advance(MINUTE)
+        bank.service.verify("alice", bank.code("12345678", -8))
+    with refused("invalid_code"):
+        bank.service.verify("alice", bank.code("12345678", 1))  # the old position is closed now

@@ -24,7 +24,6 @@ from starlette.templating import Jinja2Templates
 
 from fobauth import entry, errors
 from fobauth.portal import i18n, security
-from fobauth.portal.accounts import Accounts
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
 from fobauth.settings import ADMIN_ROLES, PREFIX
@@ -41,10 +40,9 @@ log = logging.getLogger("fobauth.portal")
 class Portal:
     """The screens over one AuthService; ``clock`` is the service's clock (tests move both)."""
 
-    def __init__(self, service, clock=time.time, hasher=None):
+    def __init__(self, service, clock=time.time):
         self.service = service
         self.clock = clock
-        self.accounts = Accounts(service.engine, clock, hasher)
         self.per_user = RateLimiter(USER_PASSWORD_RATE)
         self.per_source = RateLimiter(SOURCE_PASSWORD_RATE)
         self.templates = Jinja2Templates(directory=HERE / "templates")
@@ -146,7 +144,7 @@ class Portal:
             return self.page(request, "login.html", 400, errors=problems, values=values)
         if self.limited(request, user_id):
             return self.page(request, "login.html", 429, failure=t("error.rate_limited"), values=values)
-        if not await call(self.accounts.check_login, user_id, password):
+        if not await call(self.service.check_login, user_id, password):
             return self.page(request, "login.html", 401, failure=t("login.failed"), values=values)
         status = await call(self.service.status, user_id)
         if status.suspended:
@@ -288,7 +286,7 @@ class Portal:
 
     async def revoke(self, request):
         admin = await self.admin(request)
-        members = await call(self.accounts.members, admin.customer_id)
+        members = await call(self.service.members, admin.customer_id)
         holders = [member for member in members if member.serial and member.user_id != admin.user_id]
         context = {"users": holders, "needs_code": admin.serial is not None}
         if request.method == "GET":
@@ -355,9 +353,9 @@ def _field(form, name, limit, problems, t):
     return value
 
 
-def create_portal(service, api_key, clock=time.time, hasher=None):
+def create_portal(service, api_key, clock=time.time):
     """The portal as an ASGI app, its sessions signed with a key derived from ``api_key``."""
-    portal = Portal(service, clock, hasher)
+    portal = Portal(service, clock)
     both = ["GET", "POST"]
     routes = [
         Route("/", portal.top),

@@ -1,0 +1,103 @@
+"""What the PostgreSQL runs of benchmarks/server.py measure beside the service: the pgbench ceiling of the
+acceptance statement on the same cluster, and the CPU time processes spend (read from /proc)."""
+
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+
+from fobauth import acceptance, pgcluster
+
+TICK = os.sysconf("SC_CLK_TCK")
+# The acceptance statement's parameters for pgbench: each client consumes steps of its own token (user
+# and token ids are 1..N in the benchmark's provisioning), a strictly increasing microsecond clock as step.
+_PGBENCH_VALUES = {
+    "user_pk": ":client + 1",
+    "token_pk": ":client + 1",
+    "step": "(extract(epoch from clock_timestamp()) * 1000000)::bigint",
+    "drift": "0",
+    "previous_drift": "NULL",
+    "resync_step": "NULL",
+    "audit_at": "0",
+    "audit_event": "'verify'",
+    "audit_actor": "'bench'",
+    "audit_subject": "'bench'",
+    "audit_serial": "'00000000'",
+}
+
+
+def acceptance_script():
+    """fobauth.acceptance.ACCEPT_IN_ONE as a pgbench script."""
+    compiled = acceptance.ACCEPT_IN_ONE.compile(dialect=postgresql.psycopg.dialect())
+    constants = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+
+    def value(match):
+        name = match.group(1)
+        if name in constants:
+            return "'%s'" % str(constants[name]).replace("'", "''")
+        return "(%s)" % _PGBENCH_VALUES[name]
+
+    sql = re.sub(r"%\((\w+)\)s", value, str(compiled))
+    return "\\set client :client_id\n" + " ".join(sql.split()) + ";\n"
+
+
+def pgbench(url, clients, seconds):
+    """Transactions per second of the acceptance statement alone, from ``clients`` pgbench clients."""
+    bindir = pgcluster.find_bindir()
+    parsed = make_url(url)
+    with tempfile.TemporaryDirectory() as scratch:
+        script = Path(scratch) / "accept.sql"
+        script.write_text(acceptance_script())
+        argv = [str(bindir / "pgbench"), "-n", "-M", "prepared", "-f", str(script), "-c", str(clients), "-j", "2"]
+        argv += ["-T", str(seconds), "-h", parsed.host, "-p", str(parsed.port), "-U", parsed.username]
+        output = subprocess.run([*argv, parsed.database], capture_output=True, text=True, check=True).stdout
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        refused = conn.execute(text("SELECT count(*) FROM audit_events WHERE actor = 'bench' AND result <> 'ok'"))
+        if refused.scalar_one():
+            raise AssertionError("pgbench's acceptance statements were not all accepted")
+    engine.dispose()
+    return float(re.search(r"tps = ([0-9.]+)", output).group(1))
+
+
+def _stat(pid):
+    """(parent pid, CPU seconds) of a process, or None once it is gone."""
+    try:
+        fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def tree_cpu(root):
+    """CPU seconds used so far by process ``root`` and its living descendants."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found:
+                stats[int(entry.name)] = found
+    total, family = 0.0, {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, (parent, _) in stats.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family:
+        if pid in stats:
+            total += stats[pid][1]
+    return total
+
+
+def postmaster_pid(engine):
+    """The pid of the cluster's postmaster (first line of postmaster.pid in its data directory)."""
+    with engine.connect() as conn:
+        data = conn.execute(text("SELECT current_setting('data_directory')")).scalar_one()
+    return int(Path(data, "postmaster.pid").read_text().split()[0])

@@ -1,0 +1,212 @@
+"""Carrying out a verification decision (fobauth.decision) in the database: one set of statements.
+
+A check reads the user with their token (one SELECT), decides in Python, then
+records the decision.  Races between requests that decided at the same time
+are settled by the writes, which are conditional: a step is consumed only
+where ``last_step < step`` and the user, not suspended, still holds the
+token (or, registering, holds none); failures are counted with
+``failures = failures + 1``.
+
+The writes come in two forms built from the same statements:
+
+- **one statement** (PostgreSQL, in autocommit): data-modifying CTEs consume
+  the step, reset the failures and write the audit row, or count the failure
+  and write its audit rows; so a verification, accepted or refused, is two
+  round trips, each write its own transaction.
+- **a sequence** (SQLite, where CTEs cannot modify data, and inside a larger
+  transaction such as a registration): the same UPDATEs and the audit INSERT
+  one after the other.
+
+Each form runs on either path: ``SqlSession`` (SQLAlchemy, the general path)
+or fobauth.hotpath (the driver's connection with the SQL compiled once, the
+fast path).  A session is a callable ``run(statement, params)`` returning
+(rows, rowcount).
+"""
+
+import contextlib
+
+from sqlalchemy import and_, bindparam, case, exists, or_, select, union_all, update
+from sqlalchemy.exc import DBAPIError
+
+from fobauth import audit
+from fobauth import decision as decided
+from fobauth.schema import tokens, users
+
+TOKEN_COLUMNS = (
+    tokens.c.serial,
+    tokens.c.sealed_seed,
+    tokens.c.algorithm,
+    tokens.c.digits,
+    tokens.c.period,
+    tokens.c.expires_at,
+    tokens.c.last_step,
+    tokens.c.drift,
+    tokens.c.previous_drift,
+    tokens.c.resync_step,
+)
+USER_COLUMNS = (
+    users.c.id,
+    users.c.user_id,
+    users.c.customer_id,
+    users.c.role,
+    users.c.token_id,
+    users.c.failures,
+    users.c.suspended,
+    users.c.cooldown_until,
+)
+READ = (
+    select(*USER_COLUMNS, *TOKEN_COLUMNS)
+    .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
+    .where(users.c.user_id == bindparam("user_id"))
+)
+COUNT_FAILURE = (
+    update(users)
+    .where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False))
+    .values(failures=users.c.failures + 1, suspended=users.c.failures + 1 >= bindparam("max_failures"))
+    .returning(users.c.suspended)
+)
+RESET_FAILURES = (
+    update(users)
+    .where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False), users.c.failures != 0)
+    .values(failures=0)
+)
+
+
+def _consume(user_holds_token):
+    """Take step :step as the token's last used one if it is later than the last one and the user, not
+    suspended, satisfies ``user_holds_token``: of concurrent requests for one step exactly one changes a row."""
+    return (
+        update(tokens)
+        .where(
+            tokens.c.id == bindparam("token_pk"),
+            tokens.c.last_step < bindparam("step"),
+            exists().where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False), user_holds_token),
+        )
+        .values(
+            last_step=bindparam("step"),
+            drift=bindparam("drift"),
+            previous_drift=bindparam("previous_drift"),
+            resync_step=bindparam("resync_step"),
+        )
+    )
+
+
+CONSUME = _consume(users.c.token_id == bindparam("token_pk"))
+CONSUME_UNBOUND = _consume(  # registration: the user holds no token and is past any cool-down
+    and_(users.c.token_id.is_(None), or_(users.c.cooldown_until.is_(None), users.c.cooldown_until <= bindparam("now")))
+)
+# Why a step the decision accepted was not consumed: another request was first.
+LOST_RACE = case(
+    (users.c.suspended, decided.SUSPENDED),
+    (users.c.token_id.is_distinct_from(bindparam("token_pk")), decided.NOT_REGISTERED),
+    else_=decided.REPLAYED,
+)
+LOST_RACE_UNBOUND = case(
+    (users.c.suspended, decided.SUSPENDED),
+    (users.c.token_id.is_not(None), "already_registered"),
+    else_=decided.REPLAYED,
+)
+
+
+LOST_RACE_OF = {
+    unbound: select(LOST_RACE_UNBOUND if unbound else LOST_RACE).where(users.c.id == bindparam("user_pk"))
+    for unbound in (False, True)
+}
+
+
+def _accept_in_one():
+    consumed = CONSUME.returning(tokens.c.id).cte("consumed")
+    reset = RESET_FAILURES.where(select(consumed.c.id).exists()).cte("reset")
+    outcome = case((select(consumed.c.id).exists(), decided.ACCEPTED), else_=LOST_RACE_OF[False].scalar_subquery())
+    return audit.insert_selected(select(*audit.selected(result=outcome))).add_cte(reset)
+
+
+def _count_in_one():
+    counted = COUNT_FAILURE.cte("counted")
+    rows = [
+        select(*audit.selected(result=decided.WRONG)).select_from(counted),
+        select(*audit.selected("lockout", decided.SUSPENDED)).select_from(counted).where(counted.c.suspended),
+        select(*audit.selected(result=decided.SUSPENDED)).where(~select(counted.c.suspended).exists()),
+    ]
+    return audit.insert_selected(union_all(*rows))
+
+
+ACCEPT_IN_ONE = _accept_in_one()
+COUNT_IN_ONE = _count_in_one()
+
+
+def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=False):
+    """Carry out ``outcome`` (a Decision) for user ``row`` and ``token`` (None when the user has none);
+    returns the audit results written, the first being the answer (["ok"] when accepted; a wrong code
+    that suspends writes ["invalid_code", "suspended"]).  ``in_one``: the one-statement form;
+    ``unbound``: a registration, whose binding (and its audit row) the caller writes next."""
+    serial = token.serial if token is not None else None
+    params = {
+        **audit.row(now, event, outcome.outcome, actor, row.user_id, serial),
+        "user_pk": row.id,
+        "token_pk": row.token_id,
+        "max_failures": policy.max_failures,
+    }
+    if outcome.outcome == decided.ACCEPTED:
+        params.update(step=outcome.step, drift=outcome.drift, now=now)
+        params.update(previous_drift=outcome.previous_drift, resync_step=outcome.resync_step)
+        params["token_pk"] = token.token_id if unbound else row.token_id
+        if in_one and not unbound:
+            return [result for (result,) in run(ACCEPT_IN_ONE, params)[0]]
+        if run(CONSUME_UNBOUND if unbound else CONSUME, params)[1]:
+            if row.failures:
+                run(RESET_FAILURES, params)
+            if not unbound:
+                run(audit.INSERT, params)
+            return [decided.ACCEPTED]
+        params[audit.PARAMETER % "result"] = run(LOST_RACE_OF[unbound], params)[0][0][0]
+    elif outcome.outcome == decided.WRONG:
+        if in_one:
+            return [result for (result,) in run(COUNT_IN_ONE, params)[0]]
+        counted = run(COUNT_FAILURE, params)[0]
+        if not counted:
+            params[audit.PARAMETER % "result"] = decided.SUSPENDED
+        else:
+            run(audit.INSERT, params)
+            if not counted[0][0]:
+                return [decided.WRONG]
+            params.update(audit.row(now, "lockout", decided.SUSPENDED, actor, row.user_id, serial))
+            run(audit.INSERT, params)
+            return [decided.WRONG, decided.SUSPENDED]
+    run(audit.INSERT, params)
+    return [params[audit.PARAMETER % "result"]]
+
+
+class Dropped(Exception):
+    """The database dropped the connection before anything was written: safe to run the check again."""
+
+
+class SqlSession:
+    """``run`` over a SQLAlchemy connection (the general path)."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __call__(self, statement, params):
+        result = self._conn.execute(statement, params)
+        return (result.all() if result.returns_rows else []), result.rowcount
+
+    def read(self, user_id):
+        try:
+            return self._conn.execute(READ, {"user_id": user_id}).first()
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise Dropped() from None
+            raise
+
+
+@contextlib.contextmanager
+def general_session(engine):
+    """A session for one check through SQLAlchemy: autocommit on PostgreSQL (each write is one statement
+    and its own transaction), one BEGIN IMMEDIATE transaction on SQLite."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            yield SqlSession(conn)
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield SqlSession(conn)

@@ -1,0 +1,82 @@
+"""fobauth.decision.decide, the one verification decision, on its own: no database, token state in,
+decision out; codes from pyotp."""
+
+import base64
+import types
+
+import pyotp
+import pytest
+
+from fobauth import decision
+from fobauth.service import Policy
+
+SEED = bytes(range(20))
+NOW = 1_800_000_000
+STEP = NOW // 60
+TOTP = pyotp.TOTP(base64.b32encode(SEED).decode(), interval=60)
+
+
+def token(**changes):
+    fields = dict(digits=6, period=60, algorithm="sha1", expires_at=NOW + 3600, last_step=STEP - 5, drift=0)
+    return types.SimpleNamespace(**{"previous_drift": None, "resync_step": None, **fields, **changes})
+
+
+def code(steps):
+    return TOTP.at(NOW + 60 * steps)
+
+
+def decide(state, codes, **options):
+    opened = []
+
+    def open_seed():
+        opened.append(True)
+        return SEED
+
+    found = decision.decide(state, open_seed, Policy(), NOW, codes, **options)
+    return found, bool(opened)
+
+
+def test_a_right_fresh_code_is_accepted_with_its_step_and_drift():
+    assert decide(token(), [code(1)]) == (decision.Decision(decision.ACCEPTED, STEP + 1, 1), True)
+
+
+@pytest.mark.parametrize(
+    "state, codes, options, outcome",
+    [
+        (None, [code(0)], {}, decision.NOT_REGISTERED),
+        (token(), [code(0)], {"suspended": True}, decision.SUSPENDED),  # even a right code
+        (token(expires_at=NOW), [code(0)], {}, decision.EXPIRED),  # from the expiry instant on
+        (token(), ["12345x"], {}, decision.BAD_CODE),
+        (token(), ["\ud800"], {}, decision.BAD_CODE),
+    ],
+)
+def test_refusals_that_need_no_seed_do_not_open_it(state, codes, options, outcome):
+    found, opened = decide(state, codes, **options)
+    assert (found.outcome, found.step, opened) == (outcome, None, False)
+
+
+def test_wrong_replayed_and_outside_the_window():
+    assert decide(token(last_step=STEP), [code(0)])[0].outcome == decision.REPLAYED
+    assert decide(token(), [code(2)])[0].outcome == decision.WRONG  # window ±1
+    assert decide(token(drift=2), [code(2)])[0].outcome == decision.ACCEPTED  # centred on the learnt drift
+
+
+def test_a_resync_keeps_the_first_position_it_replaced_open():
+    first, _ = decide(token(last_step=STEP - 20), [code(-9), code(-8)], resync=True)
+    assert (first.outcome, first.step, first.drift) == (decision.ACCEPTED, STEP - 8, -8)
+    assert (first.previous_drift, first.resync_step) == (0, STEP)
+    moved = token(last_step=first.step, drift=-8, previous_drift=0, resync_step=STEP)
+    second, _ = decide(moved, [code(-6), code(-5)], resync=True)
+    assert (second.drift, second.previous_drift, second.resync_step) == (-5, 0, STEP)  # the first position
+    again = token(last_step=second.step, drift=-5, previous_drift=0, resync_step=STEP)
+    real, _ = decide(again, [code(0)])
+    assert (real.outcome, real.drift, real.previous_drift, real.resync_step) == (decision.ACCEPTED, 0, None, None)
+
+
+def test_only_a_code_later_than_the_resync_confirms_its_position():
+    resynced = token(last_step=STEP - 8, drift=-8, previous_drift=0, resync_step=STEP)
+    seen_before, _ = decide(resynced, [code(-7)])  # could have been seen before the resync
+    assert (seen_before.outcome, seen_before.previous_drift, seen_before.resync_step) == (decision.ACCEPTED, 0, STEP)
+    later = token(last_step=STEP - 8, drift=-8, previous_drift=0, resync_step=STEP - 8)
+    confirmed, _ = decide(later, [code(-7)])  # shown only after the resync
+    assert (confirmed.outcome, confirmed.previous_drift, confirmed.resync_step) == (decision.ACCEPTED, None, None)

@@ -1,0 +1,172 @@
+"""The fast path and the general path are one decision and one set of statements: random stories
+(hypothesis) told to two services on two databases, one with ``fast_path=True`` and one with
+``fast_path=False``, give identical answers, database rows and audit trails."""
+
+import base64
+import itertools
+import secrets
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from fobauth import errors
+from fobauth.database import make_engine, upgrade
+from fobauth.pskcimport import TokenSeed
+from fobauth.schema import audit_events, tokens, users
+from fobauth.seedbox import SeedBox
+from fobauth.service import AuthService, Policy
+
+PERIOD = 60
+START = 1_800_000_000
+SEED_KEY = bytes(range(32))
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+CONFIRMATION = "confirmation pass"
+USERS = ("a", "b", "c", "nobody")  # a and b share the token, c has none, nobody does not exist
+
+user = st.sampled_from(USERS[:2]) | st.sampled_from(USERS)  # mostly the token's users
+near = st.integers(-1, 1) | st.integers(-12, 12)  # steps from now: mostly inside the window
+action = st.one_of(
+    st.tuples(st.just("verify"), user, near),  # the code the token shows that many steps away
+    st.tuples(st.just("verify"), user, st.sampled_from(["wrong", "12345x", ""])),
+    st.tuples(st.just("resync"), user, st.integers(-12, 11)),  # two consecutive codes from there
+    st.tuples(st.just("advance"), st.integers(0, 4 * PERIOD)),
+    st.tuples(st.just("unlock"), user),
+)
+stories = st.lists(action, min_size=1, max_size=15)
+names = itertools.count()
+
+
+class Pair:
+    """The same story on two services: one per database, fast path on and off, one clock."""
+
+    def __init__(self, urls):
+        self.now = START
+        self.services = []
+        for url, fast in zip(urls, (True, False), strict=True):
+            engine = make_engine(url)
+            upgrade(engine)
+            box = SeedBox(SEED_KEY)
+            policy = Policy(max_failures=3)
+            self.services.append(AuthService(engine, box, policy, lambda: self.now, FAST_HASHER, fast_path=fast))
+
+    def each(self, call):
+        """``call(service)`` on both; the answers (an error code or the result)."""
+        answers = []
+        for service in self.services:
+            try:
+                call(service)
+                answers.append("ok")
+            except errors.AuthError as error:
+                answers.append(error.code)
+        return answers
+
+    def dispose(self):
+        for service in self.services:
+            service.engine.dispose()
+
+
+def state(service, prefix, serial):
+    with service.engine.connect() as conn:
+        token_rows = conn.execute(
+            select(tokens.c.last_step, tokens.c.drift, tokens.c.previous_drift, tokens.c.resync_step).where(
+                tokens.c.serial == serial
+            )
+        ).all()
+        user_rows = conn.execute(
+            select(users.c.user_id, users.c.token_id.is_(None), users.c.failures, users.c.suspended)
+            .where(users.c.user_id.like(prefix + "%"))
+            .order_by(users.c.user_id)
+        ).all()
+        trail = conn.execute(
+            select(*(audit_events.c[name] for name in ("at", "event", "result", "actor", "subject", "serial")))
+            .where((audit_events.c.serial == serial) | audit_events.c.subject.like(prefix + "%"))
+            .order_by(audit_events.c.id)
+        ).all()
+    return [tuple(r) for r in token_rows], [tuple(r) for r in user_rows], [tuple(r) for r in trail]
+
+
+def tell(pair, story):
+    prefix, serial = "s%d_" % next(names), "%08d" % (30_000_000 + next(names))
+    seed = secrets.token_bytes(20)
+    totp = pyotp.TOTP(base64.b32encode(seed).decode(), interval=PERIOD)
+    who = {name: prefix + name for name in USERS}
+
+    def code(steps):
+        return totp.at(pair.now + steps * PERIOD)
+
+    setup = [
+        lambda s: s.import_tokens([TokenSeed(serial, seed, "sha1", 6, PERIOD, None, 0)]),
+        *(lambda s, n=n: s.create_user(who[n], "acme", "user", "pw", CONFIRMATION) for n in "abc"),
+        lambda s: s.create_user(who["nobody"] + "master", "acme", "master", "pw", CONFIRMATION),
+        lambda s: s.register(who["a"], serial, code(0)),
+        lambda s: s.register(who["b"], serial, code(1)),
+    ]
+    for step in setup:
+        assert pair.each(step) == ["ok", "ok"]
+    pair.now += 2 * PERIOD  # the steps the registrations took are behind
+    answers = []
+    for kind, *arguments in story:
+        if kind == "advance":
+            pair.now += arguments[0]
+            continue
+        target = who[arguments[0]]
+        if kind == "verify":
+            typed = arguments[1]
+            if isinstance(typed, int):
+                typed = code(typed)
+            elif typed == "wrong":
+                shown = {code(s) for s in range(-13, 14)}
+                typed = next(c for c in ("000000", "111111", "222222", "333333") if c not in shown)
+            answers.append(pair.each(lambda s, t=target, c=typed: s.verify(t, c)))
+        elif kind == "resync":
+            first, second = code(arguments[1]), code(arguments[1] + 1)
+            answers.append(pair.each(lambda s, t=target, f=first, n=second: s.resync(t, f, n)))
+        else:
+            master = who["nobody"] + "master"
+            answers.append(pair.each(lambda s, t=target, m=master: s.unlock(m, t, CONFIRMATION)))
+    for fast, general in answers:
+        assert fast == general, answers
+    fast, general = (state(service, prefix, serial) for service in pair.services)
+    assert fast == general
+
+
+@pytest.fixture
+def sqlite_pair(tmp_path):
+    pair = Pair(["sqlite:///%s" % (tmp_path / name) for name in ("fast.db", "general.db")])
+    yield pair
+    pair.dispose()
+
+
+@pytest.fixture
+def postgres_pair(postgres_server):
+    databases = ["d_" + secrets.token_hex(6) for _ in range(2)]
+    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in databases:
+            conn.execute(text("CREATE DATABASE %s" % name))
+    pair = Pair([postgres_server.rsplit("/", 1)[0] + "/" + name for name in databases])
+    yield pair
+    pair.dispose()
+    with admin.connect() as conn:
+        for name in databases:
+            conn.execute(text("DROP DATABASE %s WITH (FORCE)" % name))
+    admin.dispose()
+
+
+RELAXED = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@settings(max_examples=40, **RELAXED)
+@given(story=stories)
+def test_fast_and_general_paths_agree_on_sqlite(sqlite_pair, story):
+    tell(sqlite_pair, story)
+
+
+@settings(max_examples=20, **RELAXED)
+@given(story=stories)
+def test_fast_and_general_paths_agree_on_postgresql(postgres_pair, story):
+    tell(postgres_pair, story)

@@ -1,0 +1,59 @@
+"""POST /users/{user_id}/verify is an ordinary FastAPI route: one request parser (the OpenAPI model
+``Verification``), so a body is judged the same way whoever it is for, and what it refuses as malformed
+never reaches the service or the audit table."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from fobauth.schema import audit_events
+from fobauth.settings import PREFIX
+
+
+def audit_rows(bank):
+    with bank.service.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(audit_events)).scalar_one()
+
+
+def post(client, user_id, body, content_type="application/json"):
+    response = client.post(PREFIX + "/users/%s/verify" % user_id, content=body, headers={"content-type": content_type})
+    return response.status_code, response.json().get("error")
+
+
+@pytest.mark.parametrize("user_id", ["alice", "nobody"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"code": "\\ud800"}',  # a lone surrogate: not a string JSON can carry as UTF-8
+        b'{"code": 123456}',
+        b'{"code": "123456", "extra": 1}',
+        b'["123456"]',
+        b"{not json",
+        b"\xff{",
+        b"",
+        json.dumps({"code": "1" * 65}).encode(),
+    ],
+)
+def test_malformed_bodies_are_bad_requests_for_known_and_unknown_users_alike(bank, client, user_id, body):
+    bank.registered("alice")
+    before = audit_rows(bank)
+    assert post(client, user_id, body) == (400, "bad_request")
+    assert audit_rows(bank) == before
+
+
+def test_a_well_formed_body_reaches_the_service(bank, client):
+    bank.registered("alice")
+    assert post(client, "nobody", b'{"code": "123456"}') == (404, "unknown_user")
+    assert post(client, "alice", b'{"code": "12345x"}') == (400, "bad_code")  # the service's own check, audited
+    assert post(client, "alice", json.dumps({"code": bank.code("12345678")}).encode()) == (200, None)
+    assert post(client, "alice", json.dumps({"code": bank.code("12345678")}).encode()) == (403, "replayed")
+
+
+def test_the_openapi_document_describes_the_model_that_validates(client):
+    document = client.get(PREFIX + "/openapi.json").json()
+    schema = document["paths"]["/api/v1/users/{user_id}/verify"]["post"]["requestBody"]["content"]
+    reference = schema["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    model = document["components"]["schemas"][reference]
+    assert model["required"] == ["code"] and model["properties"]["code"]["maxLength"] == 64
+    assert model["additionalProperties"] is False
