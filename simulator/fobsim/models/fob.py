@@ -66,6 +66,7 @@ class Fob:
         self.boots = []  # (world time, reset cause) of every boot
         self.frames = []  # (world time, frame bytes) of every frame the panel received while on
         self.serial = _Serial()
+        self.on_screen = None  # called with (time, frame) for every frame shown
         self.button_pin = None
         self.latch_pin = None
         self._pressed = False
@@ -202,6 +203,8 @@ class Fob:
             original(data)
             if data[:1] == b"\x40" and self.display.on:
                 self.frames.append((self.world.now, self.display.frame()))
+                if self.on_screen is not None and any(self.frames[-1][1]):
+                    self.on_screen(*self.frames[-1])
 
         self.display.write = write
 

@@ -58,6 +58,7 @@ class World:
         self._timeline = []  # (time, order, action)
         self._order = 0
         self.stopping = None  # the Interrupt on its way out: finally blocks in the firmware cannot replace it
+        self.pace = None  # pace(target): wait for real time to reach ``target``; False if an event came first
 
     def stop(self, interrupt):
         """Raise ``interrupt`` through the firmware (and again from anything its finally blocks call)."""
@@ -90,6 +91,8 @@ class World:
                 target = self.end  # waiting for good: the scenario ends first
             else:
                 self.stop(Hang("the firmware waits for something that nothing will ever do"))
+            if self.pace is not None and target > self.now and not self.pace(min(target, self.end or target)):
+                continue  # something was scheduled meanwhile (a press): look again
             if self.end is not None and target >= self.end:
                 self.now = max(self.now, self.end)
                 self.stop(ScenarioEnd())
