@@ -70,10 +70,8 @@ class Fob:
         self.button_pin = None
         self.latch_pin = None
         self._pressed = False
-        self.ds3231.set_utc = None
         self.world.ledger.set("mcu", "off")
         self.world.ledger.set("ds3231", "battery")
-        self._set_usb(usb)
         self.machine.on_output = self._output
         self._rc_until = 0.0
 
@@ -116,9 +114,6 @@ class Fob:
         if self.world.now < self._rc_until or self._latch_held():
             return
         self._power_loss()
-
-    def _set_usb(self, present):
-        self.usb = present
 
     def _latch_held(self):
         return self.latch_pin is not None and self.machine.level(self.latch_pin) == 1
