@@ -86,3 +86,22 @@ def test_button_held_through_boot_and_bouncing_shows_one_code(make_fob, board):
     assert fob.screens()[0][1] == code_frame(fob, fob.screens()[0][0])
     woke = frames_between(fob, 40, 45)
     assert woke and woke[0] == code_frame(fob, woke_time(fob, 40))
+
+
+def test_pico_without_ds3231_shows_clock_after_a_sleep(make_fob):
+    fob = make_fob("rp2-pico-ssd1306", ds3231=False)  # its own RTC restarted at boot: no time to trust
+    fob.press_at(HOUR)
+    fob.run_until(HOUR + 2)
+    assert frames_between(fob, HOUR, HOUR + 2)[0] == message_frame("CLOCK")
+
+
+def test_c3_press_during_deep_sleep_entry_wakes_at_once(make_fob):
+    first = make_fob("esp32c3-ssd1306")
+    first.run_until(40)
+    entry = next(t for t, part, state in first.world.ledger.history if (part, state) == ("mcu", "deepsleep"))
+    fob = make_fob("esp32c3-ssd1306")
+    fob.press_at(entry - 30e-6, hold=0.5)  # while poweroff() is still on the bus, just before machine.deepsleep()
+    fob.run_until(40)
+    assert [cause for _, cause in fob.boots] == [ports.PWRON_RESET, ports.DEEPSLEEP_RESET]
+    woke = frames_between(fob, 30.4, 40)
+    assert woke and woke[0] == code_frame(fob, woke_time(fob, 30.4))

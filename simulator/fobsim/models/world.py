@@ -26,6 +26,7 @@ class Ledger:
         self.world = world
         self.seconds = {}
         self.states = {}  # part -> (state, since)
+        self.history = []  # (time, part, state) of every change
 
     def set(self, part, state):
         now = self.world.now
@@ -34,6 +35,7 @@ class Ledger:
             key = (part, old[0])
             self.seconds[key] = self.seconds.get(key, 0.0) + now - old[1]
         self.states[part] = (state, now)
+        self.history.append((now, part, state))
 
     def state(self, part):
         old = self.states.get(part)
