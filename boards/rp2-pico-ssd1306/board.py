@@ -28,8 +28,8 @@ VSYS_ADC = 29  # VSYS / 3 (plain Pico)
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
 DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
 SLEEP_SLICE_MS = 40  # one timed lightsleep between looks at the button: shorter than any press
-LIPO_EMPTY_MV = 3300
-LIPO_FULL_MV = 4150
+CELL_EMPTY_MV = 3300  # a LiPo cell (the plain build); 2x AA lithium (the latch build): 2200
+CELL_FULL_MV = 4150  # a LiPo cell; 2x AA lithium: 3400
 
 
 class PicoBoard(OledFobBoard):
@@ -86,7 +86,7 @@ class PicoBoard(OledFobBoard):
         if self.vsys is None or self.vbus.value():
             return None  # Pico W, or VSYS is USB's 5 V rather than the cell
         millivolts = self.vsys.read_u16() * 3 * 3300 // 65535
-        level = (millivolts - LIPO_EMPTY_MV) * 100 // (LIPO_FULL_MV - LIPO_EMPTY_MV)
+        level = (millivolts - CELL_EMPTY_MV) * 100 // (CELL_FULL_MV - CELL_EMPTY_MV)
         return max(0, min(100, level))
 
 
