@@ -17,7 +17,7 @@ setup: $(INSTALLED) $(NODE_INSTALLED)
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[server,test]'
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json

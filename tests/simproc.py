@@ -35,8 +35,8 @@ class SimProcess:
         )
         self._events = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        ready = self.next_event("ready")
-        self.port = ready["port"]
+        self.ready = self.next_event("ready")
+        self.port = self.ready["port"]
 
     def _read(self):
         for line in self.process.stdout:
@@ -68,6 +68,11 @@ class SimProcess:
 
     def press(self):
         self.process.stdin.write("\n")
+        self.process.stdin.flush()
+
+    def send(self, cmd, **fields):
+        """One command on the control channel (docs/simulator.md)."""
+        self.process.stdin.write(json.dumps({"cmd": cmd, **fields}) + "\n")
         self.process.stdin.flush()
 
     def stop(self):

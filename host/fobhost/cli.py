@@ -1,6 +1,7 @@
 """The `fob` command: one subcommand per module, dispatched from here."""
 
 import argparse
+import os
 import sys
 
 from fobhost import (
@@ -17,7 +18,7 @@ from fobhost import (
     simcmd,
     wipecmd,
 )
-from fobhost.errors import UsageError
+from fobhost.errors import Interrupted, UsageError
 
 # Each module provides register(subparsers), which adds its subcommand and
 # sets `run(args)` as the parser default.
@@ -35,6 +36,8 @@ COMMANDS = (
     radiuscmd,
     admincmd,
 )
+# Commands that need the `server` extra (pyproject.toml): their libraries are imported when they run.
+SERVER_COMMANDS = ("serve", "admin", "radius")
 
 
 def build_parser():
@@ -52,13 +55,31 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args) or 0
+        status = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except Interrupted as error:
+        print("fob %s: interrupted: %s" % (args.command, error), file=sys.stderr)
+        return 130
     except UsageError as error:
         print("fob %s: error: %s" % (args.command, error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fob %s: interrupted" % args.command, file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:
+        if args.command not in SERVER_COMMANDS:
+            raise
+        print(
+            "fob %s: error: the validation service needs fobkit's server extra: pip install 'fobkit[server]'"
+            " (%s is missing)" % (args.command, error.name),
+            file=sys.stderr,
+        )
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`fob inventory | head`): say nothing more, as a command killed by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

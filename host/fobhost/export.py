@@ -1,14 +1,12 @@
 """Seed files for the validation service: PSKC (RFC 6030) via python-pskc, and CSV.
 
-A seed file is as secret as the fobs themselves: files are written 0600
-through a temporary name, so a half-written or world-readable file never
-exists under the final name.
+A seed file is as secret as the fobs themselves: `fob export` writes it
+0600 through fobhost.outfile.
 """
 
 import csv
 import datetime
 import io
-import os
 import re
 from pathlib import Path
 
@@ -142,19 +140,3 @@ def read_file(path):
         return Path(path).read_bytes()
     except OSError as error:
         raise ExportError("%s: %s" % (path, error.strerror)) from None
-
-
-def write_private(path, data):
-    """Write ``data`` to ``path`` readable by the owner only, replacing it whole or not at all."""
-    path = Path(path)
-    temporary = path.with_name(".%s.tmp-%d" % (path.name, os.getpid()))
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from fobhost import cliopts, export, oathfiles
+from fobhost import cliopts, export, oathfiles, outfile
 from fobhost.errors import UsageError
 from fobhost.inventory import InventoryError
 
@@ -24,6 +24,7 @@ def register(subparsers):
     parser.add_argument("--format", choices=FORMATS, default="pskc", help="file format (default: pskc)")
     parser.add_argument("--users", metavar="FILE", help="usersfile: the user of each fob, a 'SERIAL USER' a line")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (mode 0600)")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     protection = parser.add_mutually_exclusive_group()
     protection.add_argument("--password-file", metavar="FILE", help="PBKDF2 + AES with the password in FILE")
     protection.add_argument("--psk-file", metavar="FILE", help="AES with the pre-shared key in FILE (hex)")
@@ -53,6 +54,19 @@ def _protection(args):
     return None
 
 
+def _files_in_use(args, inventory):
+    used = {inventory.path: "the inventory", inventory.key_path: "the inventory's key"}
+    for suffix in ("-journal", "-wal", "-shm"):
+        used[str(inventory.path) + suffix] = "the inventory's journal"
+    if args.password_file:
+        used[args.password_file] = "the password file"
+    if args.psk_file:
+        used[args.psk_file] = "the PSK file"
+    if args.users:
+        used[args.users] = "the user map"
+    return used
+
+
 def _check_mapped(serials, users):
     unmapped = [serial for serial in serials if users is not None and serial not in users]
     if unmapped:
@@ -65,6 +79,8 @@ def run(args):
         users = oathfiles.read_user_map(args.users) if args.users else None
         _check_mapped(args.serials, users)
         with cliopts.open_inventory(args, create=False) as inventory:
+            in_use = _files_in_use(args, inventory)
+            outfile.check(args.output, args.force, in_use)  # before the seeds are decrypted
             records = inventory.tokens(args.serials or (list(users) if users else None))
             if not records:
                 raise UsageError("the inventory %s holds no fobs" % inventory.path)
@@ -77,11 +93,9 @@ def run(args):
             data = oathfiles.oathcsv_text(tokens)
         else:
             data = export.pskc_bytes(tokens, protection, args.profile)
-        export.write_private(args.output, data)
-    except (export.ExportError, InventoryError) as error:
+        outfile.write(args.output, data, args.force, in_use)
+    except (export.ExportError, InventoryError, outfile.OutputError) as error:
         raise UsageError(str(error)) from None
-    except OSError as error:
-        raise UsageError("%s: %s" % (args.output, error.strerror)) from None
     kind = (
         "unencrypted"
         if protection is None

@@ -38,6 +38,7 @@ def run(args):
             if args.dry_run:
                 _print_plan(args, files, compiled_version, steps)
                 return
+            flashing.refuse_sealed(args.port)
             version = flashing.check_version(flashing.run_step(steps[0]), compiled_version)
             print("board on %s runs MicroPython %s" % (args.port, version))
             for step in steps[1:]:

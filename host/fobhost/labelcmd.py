@@ -6,13 +6,22 @@ from pathlib import Path
 import barcode
 from barcode.writer import ImageWriter, SVGWriter
 
-from fobhost import serials
+from fobhost import outfile, serials
 from fobhost.errors import UsageError
 
 # Sized for a label on the back of a fob: 0.25 mm modules, a 10-module quiet zone, 8 mm bars.
 OPTIONS = {"module_width": 0.25, "module_height": 8.0, "quiet_zone": 2.5, "font_size": 8, "text_distance": 3.5}
 PNG_DPI = 600
-WRITERS = {".svg": SVGWriter, ".png": ImageWriter}
+
+
+class PngWriter(ImageWriter):
+    """python-barcode's PNG writer, recording the DPI in the file (pHYs) so that it prints at its size."""
+
+    def write(self, content, fp):
+        content.save(fp, format="PNG", dpi=(self.dpi, self.dpi))
+
+
+WRITERS = {".svg": SVGWriter, ".png": PngWriter}
 
 
 def register(subparsers):
@@ -23,6 +32,7 @@ def register(subparsers):
     )
     parser.add_argument("serial", metavar="SERIAL", help="the serial number, 8 to 12 digits")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     parser.set_defaults(run=run)
 
 
@@ -43,6 +53,6 @@ def run(args):
     if suffix not in WRITERS:
         raise UsageError("the label file must end in .svg or .png")
     try:
-        output.write_bytes(render(args.serial, suffix))
-    except OSError as error:
-        raise UsageError("%s: %s" % (output, error.strerror)) from None
+        outfile.write(output, render(args.serial, suffix), args.force, private=False)
+    except outfile.OutputError as error:
+        raise UsageError(str(error)) from None

@@ -8,7 +8,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fobcore import hashes, otp
 from fobhost import cliopts, provisioning, serials
-from fobhost.errors import UsageError
+from fobhost.errors import Interrupted, UsageError
+from fobhost.inventory import InventoryError
 from fobhost.serialclient import LinkError
 
 
@@ -21,7 +22,11 @@ def register(subparsers):
     )
     cliopts.add_port(parser)
     cliopts.add_inventory(parser)
-    parser.add_argument("--serial", metavar="N", help="serial number, 8 to 12 digits (default: the next automatic one)")
+    parser.add_argument(
+        "--serial",
+        metavar="N",
+        help="serial number: 8 to 12 digits, the last a Luhn check digit (default: the next automatic one)",
+    )
     parser.add_argument(
         "--serial-prefix",
         metavar="DIGITS",
@@ -36,8 +41,11 @@ def register(subparsers):
 
 
 def _check(args):
-    if args.serial is not None and not serials.is_serial(args.serial):
-        raise UsageError("--serial must be 8 to 12 digits")
+    if args.serial is not None:
+        try:
+            serials.check_given(args.serial)
+        except ValueError as error:
+            raise UsageError("--serial %s" % error) from None
     if args.serial is not None and args.count != 1:
         raise UsageError("--serial names one fob; use automatic numbers with --count")
     if not otp.MIN_DIGITS <= args.digits <= otp.MAX_DIGITS:
@@ -65,16 +73,7 @@ def run(args):
         ) as progress:
             task = progress.add_task("fobs", total=args.count)
             for number in range(1, args.count + 1):
-                if number > 1:
-                    progress.stop()
-                    _wait_for_next(number, args.count)
-                    progress.start()
-                try:
-                    done = _provision_one(args, inventory)
-                except UsageError as error:
-                    if args.count == 1:
-                        raise
-                    raise UsageError("fob %d of %d: %s" % (number, args.count, error)) from None
+                done = _provision_with_retries(args, inventory, number, progress)
                 progress.console.print(
                     "fob %s provisioned and sealed (%s, %d digits, %d s, expires %s)"
                     % (
@@ -88,10 +87,43 @@ def run(args):
                 progress.advance(task)
 
 
+def _provision_with_retries(args, inventory, number, progress):
+    """Fob ``number`` of a batch; a failed one (e.g. Enter without swapping fobs) is asked for again."""
+    retry = False
+    while True:
+        if args.serial is None:
+            _check_numbers_left(args, inventory, number)
+        if number > 1 or retry:
+            progress.stop()
+            _wait_for_next(number, args.count)
+            progress.start()
+        try:
+            return _provision_one(args, inventory)
+        except Interrupted as error:
+            raise Interrupted(_in_batch(args, number, error)) from None
+        except UsageError as error:
+            if args.count == 1:
+                raise
+            print(_in_batch(args, number, error), file=sys.stderr)
+            retry = True
+
+
+def _check_numbers_left(args, inventory, number):
+    """A used-up serial prefix ends the batch: asking for the next fob again would not help."""
+    try:
+        inventory.next_serial()
+    except InventoryError as error:
+        raise UsageError(_in_batch(args, number, "step INFO failed: %s" % error)) from None
+
+
+def _in_batch(args, number, error):
+    return str(error) if args.count == 1 else "fob %d of %d: %s" % (number, args.count, error)
+
+
 def _wait_for_next(number, count):
     print("Plug in fob %d of %d, then press Enter (Ctrl-D stops)." % (number, count), file=sys.stderr)
     if not sys.stdin.readline():
-        raise UsageError("stopped before fob %d of %d" % (number, count))
+        raise UsageError("stopped before fob %d of %d; the fobs done before it are recorded" % (number, count))
 
 
 def _provision_one(args, inventory):
@@ -110,5 +142,7 @@ def _provision_one(args, inventory):
                 valid_years=args.valid_years,
                 serial=args.serial,
             )
-        except (provisioning.ProvisioningError, LinkError) as error:
+        except provisioning.ProvisioningError as error:
+            raise (Interrupted if error.interrupted else UsageError)(str(error)) from None
+        except LinkError as error:
             raise UsageError(str(error)) from None

@@ -15,28 +15,39 @@ import pyotp
 
 from fobcore import base32, protocol
 from fobhost import serials
+from fobhost.inventory import InventoryError
 from fobhost.serialclient import DeviceError, LinkError
 
 # RFC 6238 reference keys: as long as the hash output.
 SEED_BYTES = {"sha1": 20, "sha256": 32, "sha512": 64}
 STEPS = ("INFO", "SET-TIME", "PROVISION", "CHECK", "SEAL", "RECORD")
+_SEED_SENT = STEPS[2:]  # from PROVISION on, the device may hold the new seed
 # The device's clock is set to whole seconds, so it may lag the host's by up to one.
 CLOCK_SLACK = 1
 
 
 class ProvisioningError(Exception):
-    """Provisioning stopped at ``step``; ``wiped`` says whether the device is BLANK again."""
+    """Provisioning stopped at ``step``; ``wiped`` says whether the device is BLANK again.
 
-    def __init__(self, step, reason, wiped):
+    ``interrupted`` is true when a Ctrl-C stopped it (`fob` then exits 130).
+    """
+
+    def __init__(self, step, reason, wiped, interrupted=False):
         if wiped is None:
             outcome = "the device was left untouched"
         elif wiped:
             outcome = "the device was wiped"
+        elif step in _SEED_SENT:
+            outcome = (
+                "the device could NOT be wiped and may hold a seed that no inventory holds:"
+                " run `fob wipe` on it before it leaves the desk"
+            )
         else:
             outcome = "the device could NOT be wiped: run `fob wipe` on it before reuse"
         super().__init__("step %s failed: %s; %s; the inventory is unchanged" % (step, reason, outcome))
         self.step = step
         self.wiped = wiped
+        self.interrupted = interrupted
 
 
 class Provisioned:
@@ -87,7 +98,10 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
             raise ValueError("the device cannot compute %s (it offers %s)" % (algorithm, info.get("alg")))
     except (DeviceError, LinkError, ValueError) as error:
         raise ProvisioningError("INFO", error, None) from None
-    serial = serial or inventory.next_serial()
+    try:
+        serial = serial or inventory.next_serial()
+    except InventoryError as error:
+        raise ProvisioningError("INFO", error, None) from None
     if not serials.is_serial(serial):
         raise ProvisioningError("INFO", "serial number must be 8 to 12 digits", None)
     if inventory.contains(serial):
@@ -122,7 +136,7 @@ def provision(client, inventory, algorithm="sha1", digits=6, period=60, valid_ye
     except KeyboardInterrupt:
         if step == "RECORD" and inventory.contains(serial):
             raise  # it landed after the record was committed: the fob is done, sealed and recorded
-        raise ProvisioningError(step, "interrupted", _wipe(client)) from None
+        raise ProvisioningError(step, "interrupted", _wipe(client), interrupted=True) from None
     except DeviceError as error:
         if error.code == "sealed":  # sealed before we came: INFO says CLOCK, not SEALED, when its clock is lost
             raise ProvisioningError(step, _describe(error), None) from None
@@ -140,8 +154,9 @@ def _describe(error):
 
 
 def _wipe(client):
+    """True once the device is BLANK again; a Ctrl-C during the wipe (a second one) gives up on it."""
     try:
         client.request("WIPE")
-    except (DeviceError, LinkError):
+    except (DeviceError, LinkError, KeyboardInterrupt):
         return False
     return True

@@ -2,7 +2,7 @@
 
 Automatic numbers are ``prefix + zero-padded sequence + Luhn check digit``,
 so a mistyped digit or a swap of neighbours is caught when one is read
-back by a person.
+back by a person; a number given by hand (`--serial`) must carry one too.
 """
 
 MIN_LENGTH = 8
@@ -26,6 +26,16 @@ def luhn_digit(digits):
 
 def luhn_valid(number):
     return len(number) > 1 and luhn_digit(number[:-1]) == number[-1]
+
+
+def check_given(text):
+    """Raise ValueError unless ``text`` is a serial number a person may give: digits, Luhn check digit last."""
+    if not is_serial(text):
+        raise ValueError("must be 8 to 12 digits")
+    if not luhn_valid(text):
+        raise ValueError("%s has a wrong check digit (the last digit is a Luhn check digit)" % text)
+    if not text.strip("0"):
+        raise ValueError("cannot be all zeros")
 
 
 def check_prefix(prefix):

@@ -3,6 +3,7 @@
 import os
 import sys
 
+from fobhost import outfile
 from fobhost.errors import UsageError
 
 
@@ -12,7 +13,8 @@ def register(subparsers):
         help="run a simulated fob with a window (or headless) and a virtual serial port",
         description=(
             "Run the fob's firmware on a virtual board: its display in a window (or the terminal), "
-            "a button (click, space, or a newline on standard input when headless), a virtual clock, "
+            "a button (click, space or Enter in the window; headless, an empty line on standard input, which "
+            "also takes JSON commands for scripts: see docs/simulator.md), a virtual clock, "
             "and a pty serial port that `fob provision --port` and `fob info --port` use like hardware."
         ),
     )
@@ -25,6 +27,7 @@ def register(subparsers):
     parser.add_argument("--speed", type=float, default=1.0, metavar="X", help="run time X times faster (default: 1)")
     parser.add_argument("--headless", action="store_true", help="no window: draw the display in the terminal")
     parser.add_argument("--screenshot", metavar="FILE.png", help="keep FILE.png updated with the current display")
+    parser.add_argument("--force", action="store_true", help="let --screenshot replace an existing FILE.png")
     parser.add_argument("--json-events", action="store_true", help="print one JSON object per event on stdout")
     parser.add_argument(
         "--display-timeout", type=float, default=30, metavar="SECONDS", help="display on-time per press (default: 30)"
@@ -67,8 +70,11 @@ def run(args):
         raise UsageError("--scale must be 1 to 16")
     if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):
         raise UsageError("--name must be a plain name, not a path")
-    if args.screenshot is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.screenshot))):
-        raise UsageError("--screenshot: no directory %s" % os.path.dirname(os.path.abspath(args.screenshot)))
+    if args.screenshot is not None:
+        try:
+            outfile.check(args.screenshot, args.force)
+        except outfile.OutputError as error:
+            raise UsageError("--screenshot: %s" % error) from None
     from fobsim import tokendir
     from fobsim.simulator import default_root
 
@@ -76,6 +82,8 @@ def run(args):
         claimed = tokendir.claim(args.dir or default_root() / args.name)  # noqa: F841 - held until exit
     except tokendir.TokenBusy as error:
         raise UsageError(str(error)) from None
+    except tokendir.NotATokenDir as error:
+        raise UsageError("%s: %s" % ("--dir" if args.dir else "token directory", error)) from None
     if args.engine == "micropython" and (args.speed != 1.0 or args.demo or args.screenshot):
         raise UsageError("--speed, --demo and --screenshot need --engine cpython")
     if args.board is not None:
@@ -85,7 +93,9 @@ def run(args):
     from fobsim.events import EventLog
     from fobsim.terminal import TerminalView
 
-    headless = args.headless or not os.environ.get("DISPLAY")
+    height = int(args.display.split("x")[1])
+    window = None if args.headless else _open_window(height, args.scale, lambda: simulator.press())
+    headless = window is None
     views = []
     if headless:
         if not args.json_events:
@@ -99,7 +109,7 @@ def run(args):
         "drift_ppm": args.drift_ppm,
         "events": EventLog(sys.stdout) if args.json_events else None,
         "views": views,
-        "height": int(args.display.split("x")[1]),
+        "height": height,
         "display_timeout_ms": int(args.display_timeout * 1000),
     }
     say = sys.stderr if args.json_events else sys.stdout
@@ -113,9 +123,6 @@ def run(args):
             print("press Enter to press the button, Ctrl-C to quit", file=say, flush=True)
         frontends.run_headless(simulator)
     else:
-        from fobsim.window import FobWindow
-
-        window = FobWindow(simulator.width, simulator.height, simulator.press, scale=args.scale)
         window.root.title("%s — %s" % (title, args.name))
         simulator.views.append(window)
         frontends.run_window(simulator, window)
@@ -155,6 +162,22 @@ def _board_model(args, directory):
     return 0
 
 
+def _open_window(height, scale, press):
+    """The simulator's window, or None (said on stderr) when no display can be opened: run headless then."""
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return None
+    import tkinter
+
+    from fobsim.window import WIDTH, FobWindow
+
+    try:
+        return FobWindow(WIDTH, height, press, scale=scale)
+    except tkinter.TclError as error:  # e.g. a stale `ssh -X` forwarding
+        print("fob sim: cannot open the display %s (%s): running headless" % (display, error), file=sys.stderr)
+        return None
+
+
 def _cpython(directory, common, args, say):
     from fobsim.simulator import DEMO_SEED, Simulator
 
@@ -183,8 +206,12 @@ def _cpython(directory, common, args, say):
 def _micropython(directory, common, say):
     """The board starts as its flash left it: a blank one has no firmware until `fob flash --board sim`."""
     from fobsim.micropython_engine import MicroPythonSimulator
+    from fobsim.vmscript import MissingNode
 
-    simulator = MicroPythonSimulator(directory, **common)
+    try:
+        simulator = MicroPythonSimulator(directory, **common)
+    except MissingNode as error:
+        raise UsageError(str(error)) from None
     print("virtual MicroPython board %r on serial port %s" % (common["name"], simulator.port_path), file=say)
     if not (simulator.vm.flash / "main.py").exists():
         print("  no firmware on it yet: fob flash --board sim --port %s" % simulator.port_path, file=say)

@@ -159,13 +159,13 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
             if not unbound:
                 run(audit.INSERT, params)
             return [decided.ACCEPTED]
-        params[audit.PARAMETER % "result"] = run(LOST_RACE_OF[unbound], params)[0][0][0]
+        params[audit.RESULT] = run(LOST_RACE_OF[unbound], params)[0][0][0]
     elif outcome.outcome == decided.WRONG:
         if in_one:
             return [result for (result,) in run(COUNT_IN_ONE, params)[0]]
         counted = run(COUNT_FAILURE, params)[0]
         if not counted:
-            params[audit.PARAMETER % "result"] = decided.SUSPENDED
+            params[audit.RESULT] = decided.SUSPENDED
         else:
             run(audit.INSERT, params)
             if not counted[0][0]:
@@ -174,7 +174,7 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
             run(audit.INSERT, params)
             return [decided.WRONG, decided.SUSPENDED]
     run(audit.INSERT, params)
-    return [params[audit.PARAMETER % "result"]]
+    return [params[audit.RESULT]]
 
 
 class Dropped(Exception):

@@ -10,13 +10,14 @@ COLUMNS = ("at", "event", "result", "actor", "subject", "serial")
 # Parameter names are not column names: SQLAlchemy would take a column's name among the parameters of
 # an UPDATE (a CTE in fobauth.acceptance) as one more column to set.
 PARAMETER = "audit_%s"
+PARAMETERS = tuple(PARAMETER % name for name in COLUMNS)
+RESULT = PARAMETER % "result"
 INSERT = insert(audit_events).values({name: bindparam(PARAMETER % name) for name in COLUMNS})
 
 
 def row(at, event, result, actor=None, subject=None, serial=None):
     """The parameters of ``INSERT`` for one event."""
-    values = (at, event, result, actor, subject, serial)
-    return {PARAMETER % name: value for name, value in zip(COLUMNS, values, strict=True)}
+    return dict(zip(PARAMETERS, (at, event, result, actor, subject, serial), strict=True))
 
 
 def selected(event=None, result=None):

@@ -25,6 +25,7 @@ from fobauth.settings import (
     DEFAULT_USER_RATE,
     SOURCE_RATE_ENV,
     USER_RATE_ENV,
+    make_data_dir,
 )
 
 
@@ -33,7 +34,9 @@ class ConfigError(Exception):
 
 
 def database_url(url=None):
-    return url or os.environ.get(DB_ENV) or DEFAULT_URL
+    url = url or os.environ.get(DB_ENV) or DEFAULT_URL
+    make_data_dir(url)
+    return url
 
 
 def worker_pool(url):
@@ -46,6 +49,7 @@ def worker_pool(url):
 
 def _read_or_create(path, create):
     """The stripped text of ``path``; a missing file is first created (mode 0600) by ``create(path)``."""
+    make_data_dir(path)
     try:
         with open(path) as source:
             return source.read().strip()

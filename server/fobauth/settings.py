@@ -4,10 +4,17 @@ Importable without the service's dependencies, so that `fob` (whose help
 shows them) starts as fast without the server as with it.
 """
 
+import os
+from pathlib import Path
+
+import platformdirs
+
 PREFIX = "/api/v1"
-DEFAULT_URL = "sqlite:///fobauth.db"
-DEFAULT_SEED_KEY_FILE = "fobauth-seed.key"
-DEFAULT_API_KEY_FILE = "fobauth-api.key"
+# A bare `fob serve` keeps its state in the user's data directory (XDG), never in the working directory.
+DATA_DIR = Path(platformdirs.user_data_dir("fobkit", appauthor=False)) / "server"
+DEFAULT_URL = "sqlite:///%s" % (DATA_DIR / "fobauth.db")
+DEFAULT_SEED_KEY_FILE = str(DATA_DIR / "seed.key")
+DEFAULT_API_KEY_FILE = str(DATA_DIR / "api.key")
 DEFAULT_USER_RATE = "10/60"  # code checks per user: a person types a few codes a minute
 DEFAULT_SOURCE_RATE = "2000/1"  # requests per client address: one bank backend sends all its users' requests
 
@@ -16,6 +23,13 @@ API_KEY_ENV = "FOB_API_KEY"
 SEED_KEY_ENV = "FOB_SEED_KEY"
 USER_RATE_ENV = "FOB_USER_RATE"
 SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
+
+
+def make_data_dir(path):
+    """Create DATA_DIR (0700) when ``path`` (a file or SQLite URL) lies in it."""
+    if str(DATA_DIR) in str(path):
+        os.makedirs(DATA_DIR, mode=0o700, exist_ok=True)
+
 
 ROLES = ("master", "admin", "user")
 ADMIN_ROLES = ("master", "admin")

@@ -50,6 +50,10 @@ class VirtualClock:
         self._anchor_host = self._host_time()
         self._anchor_fob = float(fob_time)
 
+    def lose(self):
+        """The backup cell went flat: the clock no longer knows the time (until set again)."""
+        self._anchor_host = self._anchor_fob = None
+
     def skew(self, offset):
         """Start (or restart) the clock at host time plus ``offset`` seconds."""
         self.set(self._host_time() + offset)

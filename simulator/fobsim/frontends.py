@@ -1,21 +1,23 @@
 """Ways to run a Simulator: in a Tk window, or headless in a terminal."""
 
 import asyncio
+import contextlib
 import signal
 import sys
+import termios
 import threading
 
 
 def run_headless(simulator, stdin=sys.stdin):
-    """Serve on this thread; a newline on ``stdin`` presses the button; SIGINT/SIGTERM stop.
+    """Serve on this thread; ``stdin`` is the control channel (a newline presses); SIGINT/SIGTERM stop.
 
     Standard input is read by a thread blocked in readline(), which works
     for a terminal, a pipe or a file alike (epoll refuses files).
     """
 
     def read_presses():
-        for _ in stdin:
-            simulator.press()
+        for line in stdin:
+            simulator.control(line)  # an empty line presses; a JSON object is a command (fobsim.control)
 
     async def main():
         loop = asyncio.get_running_loop()
@@ -25,7 +27,26 @@ def run_headless(simulator, stdin=sys.stdin):
             threading.Thread(target=read_presses, name="stdin", daemon=True).start()
         await simulator.run()
 
-    asyncio.run(main())
+    with _no_echo(stdin):
+        asyncio.run(main())
+
+
+@contextlib.contextmanager
+def _no_echo(stdin):
+    """A terminal's echo off while Enter presses the button: an echoed newline would shift the drawing down."""
+    try:
+        fd = stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (AttributeError, OSError, ValueError, termios.error):  # a pipe, a file, no stdin
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHONL)
+    termios.tcsetattr(fd, termios.TCSADRAIN, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def run_window(simulator, window):

@@ -18,15 +18,13 @@ import time
 import tty
 from pathlib import Path
 
-from fobcore.app import App
-from fobcore.board import Board
-from fobcore.monofb import FrameBuffer
-from fobcore.token import Token
-from fobsim import screen, tokendir
+from fobsim import control, screen, tokendir, vmscript
 from fobsim.clock import VirtualClock
+from fobsim.flashview import read_display, token_state
+from fobsim.observer import Observer
 
-ROOT = Path(__file__).resolve().parents[2]
-BOARD_SCRIPT = ROOT / "tools" / "mpvm" / "board.mjs"
+ROOT = vmscript.CHECKOUT
+BOARD_SCRIPT = vmscript.shipped_script()
 HEAPSIZE = 256 * 1024  # the VM's first heap; this port grows it on demand, so a board's limit is not enforced
 
 # Exit statuses of board.mjs, and the boot each asks for.
@@ -40,8 +38,11 @@ class VMBoard:
     boots); it runs on the supervisor thread.
     """
 
-    def __init__(self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000):
+    def __init__(
+        self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000, script=None
+    ):
         self.directory = Path(directory)
+        self.script = script  # None: BOARD_SCRIPT
         self.flash = tokendir.flash_dir(self.directory)
         self._clock_path = tokendir.clock_path(self.directory)
         self.clock = clock if clock is not None else VirtualClock.load(self._clock_path)
@@ -115,7 +116,8 @@ class VMBoard:
 
     def _command(self, boot):
         now = self.clock.now()
-        command = ["node", str(BOARD_SCRIPT), "--serial-fd", str(self._master), "--flash", str(self.flash)]
+        script = self.script or BOARD_SCRIPT
+        command = ["node", str(script), "--serial-fd", str(self._master), "--flash", str(self.flash)]
         command += ["--boot", boot, "--heapsize", str(self.heapsize), "--height", str(self.height)]
         command += ["--display-timeout-ms", str(self.display_timeout_ms)]
         if now is not None:
@@ -135,7 +137,7 @@ class VMBoard:
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
                         pass_fds=(self._master,),
-                        cwd=ROOT,
+                        cwd=Path(self.script or BOARD_SCRIPT).parent,
                         text=True,
                         bufsize=1,
                     )
@@ -212,81 +214,28 @@ class VMBoard:
         return {key: event[key] for key in ("alloc", "live", "free")}
 
 
-class _FlashMirror(Board):
-    """The VM's flash and clock seen from CPython: the firmware's own App renders what the fob should show."""
-
-    name = "sim"
-
-    def __init__(self, flash, width, height):
-        self.width = width
-        self.height = height
-        self.framebuffer = FrameBuffer(bytearray(width * height // 8), width, height)
-        self._storage = str(Path(flash) / "data")  # the board's /data
-        self.now = None
-
-    def storage_dir(self):
-        return self._storage
-
-    def time(self):
-        return self.now
-
-    def show(self):
-        pass
-
-    def display_power(self, on):
-        pass
-
-
-def read_display(frame, flash, fob_time, width=128, height=32):
-    """The App view that the VM's ``frame`` shows, or None if it is no view CPython would draw.
-
-    The fob's record is read from the host side of its flash and its view
-    rendered by the firmware's App under CPython, for the seconds around
-    ``fob_time`` (a frame is drawn a moment before the host reads it); a
-    match means the VM drew, pixel for pixel, what CPython draws.
-    """
-    mirror = _FlashMirror(flash, width, height)
-    app = App(mirror)
-    whole = int(fob_time)
-    for mirror.now in (whole, whole - 1, whole + 1, whole - 2):
-        view = app.view()
-        app.draw(view)
-        if bytes(mirror.framebuffer.buf) == frame:
-            return view
-    return None
-
-
-def token_state(flash, fob_time):
-    """(state, serial) of the token whose flash is ``flash``, as the firmware sees it at ``fob_time``."""
-    mirror = _FlashMirror(flash, 128, 32)
-    mirror.now = None if fob_time is None else int(fob_time)
-    token = Token(mirror)
-    return token.state, token.serial
-
-
 class MicroPythonSimulator:
-    """`fob sim --engine micropython`: a VMBoard observed like fobsim.simulator.Simulator.
+    """`fob sim --engine micropython`: a VMBoard reported through the same Observer as the CPython engine.
 
-    The same events (ready, state, display, code), frames for the window or
-    terminal views, and run()/stop()/press() for fobsim.frontends.  States
-    are read from the flash the VM writes; a "code" event is emitted only
-    when the VM's frame equals CPython's rendering of that code.
+    States are read from the flash the VM writes; a "code" event is emitted
+    only when the VM's frame equals CPython's rendering of that code, for
+    the second the firmware read its clock for it.
     """
 
     def __init__(self, directory, name="fob", blank=False, offset=None, drift_ppm=None, events=None, views=(), **board):
         self.directory = Path(directory)
         self.name = name
-        self.events = events
-        self.views = list(views)
         if blank:
             tokendir.erase(self.directory)
+        script = vmscript.runnable_script()  # before anything is reported: MissingNode says how to get it
         clock = tokendir.open_clock(self.directory, offset, drift_ppm)
-        self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, **board)
+        self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, script=script, **board)
         self.width, self.height = 128, self.vm.height
         self.port = self.port_path = self.vm.port
-        self._state = None
-        self._display_on = False
-        self._last_code = None
+        self.observer = Observer(name, self.port, "micropython", self.vm.clock.now, events, views)
+        self.views = self.observer.views
+        self._presses = 0  # sent to the VM, not yet seen drawn
+        self._lock = threading.Lock()
         self._stopped = threading.Event()
 
     # -- life ---------------------------------------------------------------------------
@@ -295,8 +244,7 @@ class MicroPythonSimulator:
         import asyncio
 
         loop = asyncio.get_running_loop()
-        state, serial = token_state(self.vm.flash, self.vm.clock.now())
-        self._emit("ready", port=self.port, name=self.name, state=state, serial=serial, engine="micropython")
+        self.observer.ready(*token_state(self.vm.flash, self.vm.clock.now()))
         await loop.run_in_executor(None, self.vm.start)
         try:
             self._state_may_have_changed()
@@ -310,53 +258,54 @@ class MicroPythonSimulator:
 
     def press(self):
         """Press the button; safe to call from any thread."""
+        with self._lock:
+            self._presses += 1
         self.vm.press()
 
-    # -- observation (on the VM's supervisor thread) ----------------------------------------
-    def _emit(self, event, **fields):
-        if self.events is not None:
-            self.events.emit(event, **fields)
+    def control(self, line):
+        """The control channel (fobsim.control): the VM takes presses; the rest is the CPython engine's."""
+        try:
+            command = control.parse(line)
+        except control.ControlError as error:
+            self.observer.emit("error", error=str(error))
+            return
+        if command["cmd"] in ("press", "long-press"):
+            self.press()
+        else:
+            self.observer.emit("error", error="%s: not available under --engine micropython" % command["cmd"])
 
+    # -- what the VM reports (on its supervisor thread) ----------------------------------------
     def _on_event(self, event):
         kind = event["event"]
         if kind == "power":
-            self._display_on = event["on"]
-            self._emit("display", on=self._display_on)
-            self._last_code = None
-            if not self._display_on:
-                self._post_frame(bytes(self.width * self.height // 8))
+            self.observer.display(event["on"])
+            if not event["on"]:
+                self.observer.frame(screen.pixel_rows(bytes(self.width * self.height // 8), self.width, self.height))
         elif kind == "frame":
-            self._frame(bytes.fromhex(event["data"]))
-        elif kind in ("flash", "booted"):
+            self._frame(bytes.fromhex(event["data"]), event.get("fob"))
+        elif kind == "booted":
+            self.observer.display(False)  # a reset switches the panel off: every "on" gets its "off"
+            with self._lock:
+                self._presses = 0  # presses not yet handled are lost with the reset, as on a board
+            self._state_may_have_changed()
+        elif kind == "flash":
             self._state_may_have_changed()
 
-    def _frame(self, frame):
-        if self._display_on:
-            self._post_frame(frame)
-        now = self.vm.clock.now()
+    def _frame(self, frame, drawn_at):
+        """``drawn_at``: the fob time the firmware read for this frame (None from an older board script)."""
+        if self.observer.display_on:
+            self.observer.frame(screen.pixel_rows(frame, self.width, self.height))
+        now = drawn_at if drawn_at is not None else self.vm.clock.now()
         view = None if now is None else read_display(frame, self.vm.flash, now, self.width, self.height)
-        if view is not None and view[0] == "code":
-            if view[1] != self._last_code:
-                self._last_code = view[1]
-                self._emit("code", code=view[1], serial=view[4], time=int(now), seconds_left=view[2])
-        else:
-            self._last_code = None
+        self.observer.shown(view, now)
+        with self._lock:
+            pressed, self._presses = self._presses > 0, max(self._presses - 1, 0)
+        if pressed:
+            self.observer.pressed(view, now)
         self._state_may_have_changed()
 
-    def _post_frame(self, frame):
-        rows = screen.pixel_rows(frame, self.width, self.height)
-        for view in self.views:
-            view.post_frame(rows)
-            view.post_status(self.status_line())
-
     def _state_may_have_changed(self):
-        state, serial = token_state(self.vm.flash, self.vm.clock.now())
-        if state != self._state:
-            self._state = state
-            self._emit("state", state=state, serial=serial)
-            for view in self.views:
-                view.post_status(self.status_line())
+        self.observer.state_is(*token_state(self.vm.flash, self.vm.clock.now()))
 
     def status_line(self):
-        shown = tokendir.describe_time(self.vm.clock.now())
-        return "%s  ·  %s  ·  %s (MicroPython VM)  ·  %s" % (self.name, self.port, self._state, shown)
+        return self.observer.status_line()

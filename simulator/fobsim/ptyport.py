@@ -48,8 +48,25 @@ class PtyPort:
     def close(self, loop=None):
         if loop is not None and self._incoming is not None:
             loop.remove_reader(self._master)
+            self._incoming.put_nowait(b"")  # wake the reader: it goes on with whatever port the board has now
         for fd in (self._master, self._slave):
             try:
                 os.close(fd)
             except OSError:
                 pass
+
+
+class Unplugged:
+    """The port while USB is out: reads wait until it is plugged in again, writes are lost."""
+
+    def __init__(self, loop):
+        self._plugged = loop.create_future()
+
+    async def read(self):
+        return await self._plugged
+
+    def write(self, data):
+        pass
+
+    def plug(self):
+        self._plugged.set_result(b"")

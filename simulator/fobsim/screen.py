@@ -26,6 +26,25 @@ def to_text(rows):
     )
 
 
+# Quadrant blocks by (top-left, top-right, bottom-left, bottom-right).
+_QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
+
+
+def to_quadrants(rows):
+    """Two pixel rows and two columns per character: half the width of to_text, for 80-column terminals."""
+    if len(rows) % 2:
+        rows = [*rows, [0] * len(rows[0])]
+    if len(rows[0]) % 2:
+        rows = [[*row, 0] for row in rows]
+    return "\n".join(
+        "".join(
+            _QUADRANTS[upper[x] | upper[x + 1] << 1 | lower[x] << 2 | lower[x + 1] << 3]
+            for x in range(0, len(upper), 2)
+        )
+        for upper, lower in zip(rows[0::2], rows[1::2], strict=True)
+    )
+
+
 def to_image(rows, scale=1):
     """A Pillow RGB image of the display in OLED colours."""
     from PIL import Image
@@ -38,5 +57,9 @@ def to_image(rows, scale=1):
     return image
 
 
-def save_png(rows, path, scale=1):
-    to_image(rows, scale).save(path, format="PNG")
+def png_bytes(rows, scale=1):
+    import io
+
+    out = io.BytesIO()
+    to_image(rows, scale).save(out, format="PNG")
+    return out.getvalue()

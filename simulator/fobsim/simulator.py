@@ -6,7 +6,7 @@ written by the firmware's own record code) and ``clock.json`` (the RTC).
 
 import asyncio
 import hmac
-import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -14,9 +14,11 @@ import platformdirs
 from fobcore import mainloop
 from fobcore.app import DISPLAY_TIMEOUT_MS, App
 from fobcore.token import BLANK
-from fobsim import screen, tokendir
+from fobhost import outfile
+from fobsim import control, screen, tokendir
 from fobsim.board import VirtualBoard
-from fobsim.ptyport import PtyPort
+from fobsim.observer import Observer
+from fobsim.ptyport import PtyPort, Unplugged
 
 # The demo fob's seed is public (it is printed): never use it for anything real.
 DEMO_SEED = b"fobkit-demo-seed-20b"
@@ -30,7 +32,7 @@ def default_root():
 
 
 class ObservedApp(App):
-    """The firmware's App, unchanged, reporting what it draws and serves to the simulator."""
+    """The firmware's App, unchanged, reporting what it draws, shows on a press and serves to the simulator."""
 
     def __init__(self, board, observer, display_timeout_ms):
         self._observer = observer
@@ -44,6 +46,10 @@ class ObservedApp(App):
     def draw(self, view):
         super().draw(view)
         self._observer.drawn(view, self._view_time)
+
+    def press(self):
+        super().press()
+        self._observer.pressed(self.shown, self._view_time)
 
     def receive(self, data):
         super().receive(data)
@@ -69,8 +75,6 @@ class Simulator:
     ):
         self.directory = Path(directory)
         self.name = name
-        self.events = events
-        self.views = list(views)
         self.screenshot = screenshot
         if blank:
             tokendir.erase(self.directory)
@@ -89,12 +93,12 @@ class Simulator:
             token_name=name,
         )
         self.width, self.height = self.board.width, self.board.height
-        self.app = ObservedApp(self.board, self, display_timeout_ms)
-        self.token = self.app.token
-        self._state = None
-        self._display_on = False
-        self._last_code = None
+        self.observer = Observer(name, self.port.path, "cpython", self.board.time, events, views)
+        self.views = self.observer.views
+        self._display_timeout_ms = display_timeout_ms
+        self._power_on()
         self._loop = None
+        self._cut = None
         self._task = None
 
     # -- life ---------------------------------------------------------------------
@@ -109,16 +113,27 @@ class Simulator:
         record = self.token.record
         return record is not None and hmac.compare_digest(record.seed, DEMO_SEED)
 
+    def _power_on(self):
+        """The firmware starts afresh from what the flash holds (at start, and after a power cut)."""
+        self.app = ObservedApp(self.board, self, self._display_timeout_ms)
+        self.token = self.app.token
+
     async def run(self):
         self._loop = asyncio.get_running_loop()
         self.port.start(self._loop)
-        self._emit("ready", port=self.port.path, name=self.name, state=self.token.state, serial=self.token.serial)
-        self.state_may_have_changed()
-        self._task = asyncio.ensure_future(mainloop.serve(self.app))
+        self.observer.ready(self.token.state, self.token.serial)
         try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+            while True:
+                self._task = asyncio.ensure_future(mainloop.serve(self.app))
+                try:
+                    await self._task
+                except (asyncio.CancelledError, control.PowerCut):
+                    if self._cut is None:
+                        break
+                point, self._cut = self._cut, None
+                self.board.display_power(False)
+                self.observer.emit("power", cut=point)
+                self._power_on()
         finally:
             self.save_clock()
             self.port.close(self._loop)
@@ -133,44 +148,69 @@ class Simulator:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.board.press)
 
+    def control(self, line):
+        """One line of the control channel (fobsim.control); safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._control, line)
+
+    def _control(self, line):
+        try:
+            control.apply(self, control.parse(line))
+        except control.ControlError as error:
+            self.observer.emit("error", error=str(error))
+
+    def unplug(self):
+        """USB out: the pty goes away, as the host sees a fob unplugged; the fob runs on."""
+        if isinstance(self.board.port, Unplugged):
+            raise control.ControlError("unplug: USB is not plugged in")
+        self.port.close(self._loop)
+        self.board.port = Unplugged(self._loop)
+        self.observer.emit("usb", plugged=False)
+
+    def plug(self):
+        """USB in again: a new pty (a new path, as a replugged board may get)."""
+        unplugged = self.board.port
+        if not isinstance(unplugged, Unplugged):
+            raise control.ControlError("plug: USB is plugged in already")
+        self.port = PtyPort()
+        self.port.start(self._loop)
+        self.board.port = self.port
+        self.port_path = self.observer.port = self.port.path
+        unplugged.plug()
+        self.observer.emit("usb", plugged=True, port=self.port.path)
+
+    def _power_cut(self, point):
+        """Called by the firmware's file operations at the armed point: end this boot."""
+        self._cut = point
+        self._task.cancel()
+
     def save_clock(self):
         self.clock.save(tokendir.clock_path(self.directory))
 
-    # -- observation ----------------------------------------------------------------
-    def _emit(self, event, **fields):
-        if self.events is not None:
-            self.events.emit(event, **fields)
-
+    # -- what the app does, told to the observer ------------------------------------------
     def _frame(self, rows):
-        if self.board.display_on != self._display_on:
-            self._display_on = self.board.display_on
-            self._emit("display", on=self._display_on)
-            self._last_code = None  # each time the display comes on, the code shown is news
-        for view in self.views:
-            view.post_frame(rows)
-            view.post_status(self.status_line())
+        self.observer.display(self.board.display_on)
+        self.observer.frame(rows)
         if self.screenshot:
-            partial = "%s.partial" % self.screenshot
-            screen.save_png(rows, partial, scale=1)
-            os.replace(partial, self.screenshot)
+            self._save_screenshot(rows)
+
+    def _save_screenshot(self, rows):
+        """Replace the screenshot `fob sim` checked at start; stop (saying so) if it became something else."""
+        try:
+            outfile.write(self.screenshot, screen.png_bytes(rows), force=True, private=False)
+        except outfile.OutputError as error:
+            print("fob sim: screenshots stopped: %s" % error, file=sys.stderr)
+            self.screenshot = None
 
     def drawn(self, view, view_time):
-        if view[0] == "code":
-            if view[1] != self._last_code:
-                self._last_code = view[1]
-                self._emit("code", code=view[1], serial=view[4], time=view_time, seconds_left=view[2])
-        else:
-            self._last_code = None
+        self.observer.shown(view, view_time)
         self.state_may_have_changed()
 
+    def pressed(self, view, view_time):
+        self.observer.pressed(view, view_time)
+
     def state_may_have_changed(self):
-        state = self.token.state
-        if state != self._state:
-            self._state = state
-            self._emit("state", state=state, serial=self.token.serial)
-            for view in self.views:
-                view.post_status(self.status_line())
+        self.observer.state_is(self.token.state, self.token.serial)
 
     def status_line(self):
-        shown = tokendir.describe_time(self.board.time())
-        return "%s  ·  %s  ·  %s  ·  %s" % (self.name, self.port.path, self.token.state, shown)
+        return self.observer.status_line()

@@ -6,6 +6,7 @@ CPython or inside the MicroPython VM: the seed record lives in
 """
 
 import fcntl
+import os
 import shutil
 import time
 from pathlib import Path
@@ -61,10 +62,38 @@ class TokenBusy(Exception):
     """Another simulator is running this token."""
 
 
+class NotATokenDir(Exception):
+    """The path cannot hold a simulated token: a file, a device, another program's directory."""
+
+
+# What a token directory holds; anything else in it means it is somebody else's directory.
+_TOKEN_FILES = {"flash", "clock.json", "lock"}
+
+
+def check(directory):
+    """Raise NotATokenDir unless ``directory`` is missing, empty or a token directory."""
+    path = Path(directory)
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise NotATokenDir("%s is not a directory" % path)
+    if path.resolve() == Path(path.resolve().anchor):
+        raise NotATokenDir("%s is the root directory: name a new or empty directory" % path)
+    if path.is_dir():
+        try:
+            names = set(os.listdir(path))
+        except OSError as error:
+            raise NotATokenDir("%s: %s" % (path, error.strerror)) from None
+        if names and not names & _TOKEN_FILES:
+            raise NotATokenDir("%s holds other files, not a simulated token: name a new or empty directory" % path)
+
+
 def claim(directory):
     """Hold the token for this process (released when it exits): two simulators must not share one flash."""
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    lock = open(Path(directory) / "lock", "a")  # noqa: SIM115 - held open for the life of the process
+    check(directory)
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        lock = open(Path(directory) / "lock", "a")  # noqa: SIM115 - held open for the life of the process
+    except OSError as error:
+        raise NotATokenDir("%s: %s" % (directory, error.strerror)) from None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -15,6 +15,8 @@ BODY = "#23262b"
 BODY_EDGE = "#3a3f46"
 LABEL = "#9aa3ad"
 MARGIN = 28
+HINT = "press the button: click it, or press space or Enter"
+WIDTH = 128  # every fob's panel is 128 pixels wide (32 or 64 high)
 
 
 def _hex(rgb):
@@ -37,7 +39,8 @@ class FobWindow:
         os.set_blocking(self._wake_write, False)
         self.wake_fd = self._wake_write
         self.root.tk.createfilehandler(self._wake_read, tk.READABLE, self._drain)
-        self.root.bind("<space>", lambda event: self._on_press())
+        for key in ("<space>", "<Return>", "<KP_Enter>"):
+            self.root.bind(key, lambda event: self._on_press())
         self.root.protocol("WM_DELETE_WINDOW", self.close)
 
     def _build(self):
@@ -63,6 +66,8 @@ class FobWindow:
         canvas.create_text(centre_x, body_h - 14, text="fobkit", fill=LABEL, font=("Helvetica", 10, "bold"))
         self.canvas = canvas
         self.button = button
+        self.hint = tk.Label(self.root, text=HINT, anchor="w", foreground=LABEL, background="#101214")
+        self.hint.pack(fill="x", padx=12)
         self.status = tk.Label(self.root, text="", anchor="w", foreground=LABEL, background="#101214")
         self.status.pack(fill="x", padx=12, pady=(0, 10))
 

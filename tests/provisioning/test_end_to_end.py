@@ -50,13 +50,13 @@ def test_provision_then_info_then_wipe(fob, inventory_path, capsys):
 @pytest.mark.parametrize("algorithm, length", [("sha256", 32), ("sha512", 64)])
 def test_seed_length_follows_rfc_6238(fob, inventory_path, algorithm, length):
     argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--algorithm", algorithm]
-    assert fob_main(*argv, "--digits", "8", "--period", "30", "--serial", "12345678") == 0
+    assert fob_main(*argv, "--digits", "8", "--period", "30", "--serial", "12345674") == 0
     record = fob.token.record
     assert (record.algorithm, record.digits, record.period, record.serial, len(record.seed)) == (
         algorithm,
         8,
         30,
-        "12345678",
+        "12345674",
         length,
     )
 
@@ -112,11 +112,11 @@ def test_a_sealed_device_in_another_state_is_left_untouched(fob, inventory_path,
 
 
 def test_a_serial_in_the_inventory_is_never_reused(fob, inventory_path, capsys):
-    argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--serial", "87654321"]
+    argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--serial", "87654323"]
     assert fob_main(*argv) == 0
     assert fob_main("wipe", "--port", fob.port, "--yes") == 0
     assert fob_main(*argv) == 2
-    assert "87654321 is already in the inventory" in capsys.readouterr().err
+    assert "87654323 is already in the inventory" in capsys.readouterr().err
     assert fob.token.state == "BLANK"
 
 
@@ -125,11 +125,12 @@ def test_a_serial_in_the_inventory_is_never_reused(fob, inventory_path, capsys):
     [
         (["--serial", "1234567"], "--serial must be 8 to 12 digits"),
         (["--serial", "12345678901234"], "--serial must be 8 to 12 digits"),
+        (["--serial", "12345678"], "--serial 12345678 has a wrong check digit"),
         (["--digits", "5"], "--digits must be 6 to 10"),
         (["--period", "0"], "--period must be 1 to 3600 seconds"),
         (["--valid-years", "0"], "--valid-years must be 1 to 30"),
         (["--count", "0"], "--count must be at least 1"),
-        (["--count", "2", "--serial", "12345678"], "--serial names one fob"),
+        (["--count", "2", "--serial", "12345674"], "--serial names one fob"),
         (["--serial-prefix", "12x"], "serial prefix must be 1 to 6 digits"),
     ],
 )
@@ -342,13 +343,17 @@ def test_a_failure_in_a_batch_names_the_fob_and_keeps_the_ones_done(make_fob, fo
 
     class PlugInTheSealedOne(io.StringIO):
         def readline(self):
+            if fob.device.handler is sealed_elsewhere.handler:
+                return ""  # Ctrl-D at the second prompt
             fob.device.handler = sealed_elsewhere.handler
             return "\n"
 
     monkeypatch.setattr("sys.stdin", PlugInTheSealedOne())
     argv = ["provision", "--port", fob.port, "--inventory", str(inventory_path), "--count", "2"]
     assert fob_main(*argv) == 2
-    assert "fob 2 of 2: step INFO failed: the device 55555555 is SEALED already" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "fob 2 of 2: step INFO failed: the device 55555555 is SEALED already" in err
+    assert "stopped before fob 2 of 2" in err
     with Inventory(inventory_path) as inventory:
         assert [t.serial for t in inventory.tokens()] == [fob.token.serial]
     assert sealed_elsewhere.token.serial == "55555555" and sealed_elsewhere.token.state == "SEALED"

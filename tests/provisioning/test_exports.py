@@ -111,7 +111,7 @@ def test_the_stronger_profile(filled, tmp_path):
     validate(out)
     key = os.urandom(32)
     (tmp_path / "desk.key").write_text(key.hex())
-    assert export(filled, "-o", str(out), "--psk-file", str(tmp_path / "desk.key"), *profile) == 0
+    assert export(filled, "-o", str(out), "--psk-file", str(tmp_path / "desk.key"), *profile, "--force") == 0
     assert algorithms(out.read_bytes()) == {"hmac-sha256", "aes256-cbc", "totp"}
     document = pskc.PSKC(str(out))
     document.encryption.key = key

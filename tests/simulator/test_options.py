@@ -24,7 +24,7 @@ from fobhost.cli import main
         (["--scale", "0"], "--scale must be"),
         (["--name", "../x"], "--name must be a plain name"),
         (["--name", ".."], "--name must be a plain name"),
-        (["--screenshot", "/nonexistent/shot.png"], "--screenshot: no directory /nonexistent"),
+        (["--screenshot", "/nonexistent/shot.png"], "--screenshot: /nonexistent/shot.png: no directory /nonexistent"),
     ],
 )
 def test_bad_options_are_one_line_errors_that_touch_nothing(tmp_path, capsys, argv, message):

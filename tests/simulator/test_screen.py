@@ -34,7 +34,7 @@ def test_png_is_the_pixels_scaled(tmp_path):
     lit = [(0, 0), (5, 3), (127, 31)]
     rows = screen.pixel_rows(_buffer_with(128, 32, lit), 128, 32)
     path = tmp_path / "display.png"
-    screen.save_png(rows, path, scale=3)
+    path.write_bytes(screen.png_bytes(rows, scale=3))
     image = Image.open(path).convert("RGB")
     assert image.size == (384, 96)
     for y in range(0, 96, 3):

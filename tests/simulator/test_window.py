@@ -91,3 +91,21 @@ def _vlsb(image):
             if image.getpixel((x, y)) == screen.ON:
                 buffer[(y >> 3) * width + x] |= 1 << (y & 7)
     return buffer
+
+
+def test_enter_presses_the_button_and_the_window_says_how(tmp_path, xvfb, monkeypatch):
+    with SimProcess(tmp_path / "w", "--blank", "--name", "w", env={"DISPLAY": xvfb}, headless=False) as sim:
+        sim.next_event("state", state="BLANK")
+        window = _xdotool(xvfb, "search", "--sync", "--name", "^fobkit simulator .* w$").split()[0]
+        _xdotool(xvfb, "windowfocus", "--sync", window)
+        _xdotool(xvfb, "key", "--window", window, "Return")
+        assert sim.next_event("press")["shows"] == "BLANK"
+
+    from fobsim.window import FobWindow
+
+    monkeypatch.setenv("DISPLAY", xvfb)
+    shown = FobWindow(128, 32, lambda: None)
+    try:
+        assert "click" in shown.hint.cget("text") and "Enter" in shown.hint.cget("text")
+    finally:
+        shown.root.destroy()

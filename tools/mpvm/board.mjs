@@ -25,7 +25,7 @@
 // Standard input and output are the bridge to the parent, one JSON object per
 // line.  In: {"cmd": "press"} (the button), {"cmd": "heap"}.  Out:
 //   {"event": "booted", "boot": KIND}          the VM is up (before boot.py)
-//   {"event": "frame", "data": HEX}            the display buffer was shown
+//   {"event": "frame", "data": HEX, "fob": S}  the display buffer was shown; S: the fob time last read
 //   {"event": "power", "on": BOOL}             the panel was switched
 //   {"event": "clock", "host": S, "fob": S}    the RTC was set
 //   {"event": "flash"}                         the flash changed
@@ -257,6 +257,7 @@ function writeThrough(FS) {
 // -- the RTC: battery-backed, so the parent keeps it across boots -----------------------
 // --clock HOST:FOB:RATE: at host time HOST the fob read FOB, and it runs at RATE.
 let clock = opts.clock;
+let lastTime = null; // the fob time the firmware last read (a code is computed from one read)
 function fobTime() {
   if (!clock) return null;
   const [host, fob, rate] = clock;
@@ -303,12 +304,12 @@ mp.registerJsModule("vmboard", {
   on_button: (callback) => {
     buttonWaiter = callback;
   },
-  show: (hex) => emit("frame", { data: hex }),
+  show: (hex) => emit("frame", { data: hex, fob: lastTime }), // the time the firmware read for this frame
   display_power: (on) => emit("power", { on: !!on }),
   height: () => opts.height,
   display_timeout_ms: () => opts.displayTimeoutMs,
   unique_id: () => createHash("sha256").update(opts.flash).digest("hex").slice(0, 16),
-  time: () => fobTime(),
+  time: () => (lastTime = fobTime()),
   set_time: (seconds) => {
     clock = [Date.now() / 1000, seconds, clock ? clock[2] : 1];
     emit("clock", { host: clock[0], fob: seconds });
