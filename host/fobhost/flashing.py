@@ -99,7 +99,7 @@ def compile_firmware(package, staging, root=None):
     main = staging / "main.py"
     main.write_bytes(main_py.read_bytes())
     files.append(("/main.py", main))
-    boot = root / "boards" / package.name / "boot.py"
+    boot = package.folder / "boot.py"
     if boot.is_file():  # the board runs /boot.py first: it holds the power latch
         (staging / "boot.py").write_bytes(boot.read_bytes())
         files.append(("/boot.py", staging / "boot.py"))

@@ -135,6 +135,7 @@ def _board_model(args, directory):
     from fobsim import frontends
     from fobsim.boardsim import BoardSim
     from fobsim.events import EventLog
+    from fobsim.models.image import MissingDriver
     from fobsim.models.power import ProfileError
     from fobsim.terminal import TerminalView
 
@@ -150,7 +151,7 @@ def _board_model(args, directory):
             events=EventLog(sys.stdout) if args.json_events else None,
             views=views,
         )
-    except ProfileError as error:
+    except (ProfileError, MissingDriver) as error:
         raise UsageError("--board: %s" % error) from None
     print(
         "fob %r on the %s model (%s build): Enter presses the button, Ctrl-C quits"

@@ -74,7 +74,7 @@ def _missing_state():
 )
 def test_a_missing_or_malformed_profile_is_a_clear_error(tmp_path, text, message):
     with pytest.raises(power.ProfileError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        power.load("rp2-pico-ssd1306", root=_profile_root(tmp_path, text))
+        power.load("rp2-pico-ssd1306", boards=_profile_root(tmp_path, text) / "boards")
 
 
 def test_a_board_without_a_model_is_a_clear_error(tmp_path):

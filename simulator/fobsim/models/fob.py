@@ -11,6 +11,7 @@ import types
 
 from fobcore.monofb import MONO_VLSB
 from fobcore.monofb import FrameBuffer as _MonoFrameBuffer
+from fobhost.flashing import BOARDS_DIR, MAIN_PY
 from fobsim.models import devices, image, ports, power, scheduler, world
 
 PORTS = {"rp2-pico-ssd1306": "rp2", "esp32c3-ssd1306": "esp32"}
@@ -176,19 +177,19 @@ class Fob:
         self.world.advance(self.profile.boot_seconds)
         self.world.ledger.set("mcu", "run")
         firmware = image.Image(self.board_name, self._models(), self.flash)
-        board_py = image.ROOT / "boards" / self.board_name / "board.py"
+        board_py = BOARDS_DIR / self.board_name / "board.py"
         self.button_pin = _constant(board_py, "BUTTON")
         vbus = _constant(board_py, "VBUS_SENSE")
         if vbus is not None:
             self.machine.drive(vbus, 1 if self.usb else 0)
         if self._pressed:
             self.machine.drive(self.button_pin, 0)
-        boot_py = image.ROOT / "boards" / self.board_name / "boot.py"
+        boot_py = BOARDS_DIR / self.board_name / "boot.py"
         if boot_py.is_file():
             self.latch_pin = _constant(boot_py, "POWER_LATCH")
             firmware.run(boot_py)
         self.display_watch()
-        firmware.run(image.ROOT / "firmware" / "main.py")
+        firmware.run(MAIN_PY)
 
     def display_watch(self):
         """Record every frame the panel shows (the SSD1306 model calls back after each write)."""

@@ -13,7 +13,9 @@ import sys
 import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from fobhost.flashing import BOARDS_DIR, FOBCORE_DIR
+
+ROOT = Path(__file__).resolve().parents[3]  # a checkout: where make setup puts the driver
 SSD1306 = ROOT / ".venv" / "micropython" / "ssd1306.py"  # scripts/fetch-ssd1306 (make setup)
 
 
@@ -23,17 +25,19 @@ class MissingDriver(RuntimeError):
 
 def sources(board):
     """Module name -> source file, as `fob flash` lays them out (/lib)."""
-    found = {"fobcore": ROOT / "firmware" / "fobcore" / "__init__.py"}
-    for path in sorted((ROOT / "firmware" / "fobcore").glob("*.py")):
+    found = {"fobcore": FOBCORE_DIR / "__init__.py"}
+    for path in sorted(FOBCORE_DIR.glob("*.py")):
         if path.name != "__init__.py":
             found["fobcore." + path.stem] = path
-    for path in (ROOT / "boards" / "drivers").glob("*.py"):
+    for path in (BOARDS_DIR / "drivers").glob("*.py"):
         found[path.stem] = path
-    found["board"] = ROOT / "boards" / board / "board.py"
-    if (ROOT / "boards" / board / "boot.py").is_file():
-        found["boot"] = ROOT / "boards" / board / "boot.py"
+    found["board"] = BOARDS_DIR / board / "board.py"
+    if (BOARDS_DIR / board / "boot.py").is_file():
+        found["boot"] = BOARDS_DIR / board / "boot.py"
     if not SSD1306.is_file():
-        raise MissingDriver("%s is missing: run `make setup` (scripts/fetch-ssd1306)" % SSD1306)
+        raise MissingDriver(
+            "the board models need %s: run `make setup` in a checkout (scripts/fetch-ssd1306)" % SSD1306
+        )
     found["ssd1306"] = SSD1306
     return found
 

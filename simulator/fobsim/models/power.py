@@ -7,7 +7,7 @@ naming the file and what is wrong, never a traceback.
 
 import json
 
-from fobsim.models.image import ROOT
+from fobhost.flashing import BOARDS_DIR
 
 PARTS = {
     "mcu": ("boot", "run", "idle", "off"),
@@ -93,8 +93,8 @@ class Profile:
         return charge
 
 
-def load(board, root=ROOT):
-    path = root / "boards" / board / "power.json"
+def load(board, boards=BOARDS_DIR):
+    path = boards / board / "power.json"
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
