@@ -7,15 +7,32 @@ from sqlalchemy import text
 
 from fobauth import pgcluster
 from fobauth.database import make_engine
+from mpvm import PORTS
 from peers import missing
 
 _vm_cases = []
 
 
+class _PortCases:
+    def __init__(self, port):
+        self.port = port
+
+    def append(self, case):
+        label, count = case
+        _vm_cases.append(("%s (%s)" % (label, self.port) if self.port else label, count))
+
+
 @pytest.fixture
-def vm_cases():
-    """Tests running cases inside the MicroPython VM append (label, count) here."""
-    return _vm_cases
+def vm_cases(request):
+    """Tests running cases inside the MicroPython VM append (label, count) here; the port is added to the label."""
+    params = getattr(request.node, "callspec", None)
+    return _PortCases(params.params.get("micropython_port") if params else None)
+
+
+@pytest.fixture(params=PORTS)
+def micropython_port(request):
+    """Each MicroPython port the VM tests run on (tests/mpvm.py): a test taking this runs on both."""
+    return request.param
 
 
 @pytest.fixture(scope="session")

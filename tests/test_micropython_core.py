@@ -66,10 +66,10 @@ def _cases():
     return cases
 
 
-def test_core_inside_micropython(tmp_path, vm_cases):
+def test_core_inside_micropython(tmp_path, vm_cases, micropython_port):
     cases = _cases()
     (tmp_path / "cases.json").write_text(json.dumps(cases))
-    output = run(VM_CHECK, copies=(FOBCORE, (tmp_path, "/cases")))
+    output = run(VM_CHECK, copies=(FOBCORE, (tmp_path, "/cases")), port=micropython_port)
     mismatches = [line for line in output.splitlines() if line.startswith("MISMATCH")]
     assert not mismatches, "\n".join(mismatches[:20])
     result = output.splitlines()[-1].split()
@@ -79,7 +79,7 @@ def test_core_inside_micropython(tmp_path, vm_cases):
     assert executed == len(cases) and failed == 0
 
 
-def test_unsupported_algorithm_names_itself_in_micropython():
+def test_unsupported_algorithm_names_itself_in_micropython(micropython_port):
     output = run(
         """
 from fobcore import otp
@@ -87,6 +87,7 @@ try:
     otp.totp(b"k" * 64, 59, algorithm="sha512")
 except ValueError as e:
     print(e)
-"""
+""",
+        port=micropython_port,
     )
     assert output.strip() == "algorithm 'sha512' is not available on this interpreter (supported: sha1, sha256)"

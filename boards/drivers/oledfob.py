@@ -6,15 +6,14 @@ its clock, its power sensing and its way of sleeping.
 
 import asyncio
 import os
-import select
-import sys
 
 import machine
 import ssd1306
 from fobcore.board import Board
+from usbserial import UsbSerial
 
 try:
-    from boot import POWER_LATCH  # /boot.py, which drove the latch's hold line first at this boot
+    from latch import POWER_LATCH  # main.py imported it first, holding the latch
 except ImportError:  # a board installed without one: no latch
     POWER_LATCH = None
 
@@ -32,10 +31,7 @@ class OledFobBoard(Board):
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
         self._down = not self.button.value()  # a press held through the boot is that boot's press
-        self._stdin = sys.stdin.buffer
-        self._reader = asyncio.StreamReader(self._stdin)
-        self._poll = select.poll()
-        self._poll.register(self._stdin, select.POLLIN)
+        self.serial = UsbSerial()
         try:
             os.mkdir(self.storage_dir())
         except OSError:
@@ -84,14 +80,10 @@ class OledFobBoard(Board):
             return False
 
     async def read_serial(self):
-        # stdin.read(n) would block until n bytes: take one, then whatever else is waiting.
-        data = await self._reader.read(1)
-        while len(data) < 64 and self._poll.poll(0):
-            data += self._stdin.read(1)
-        return data
+        return await self.serial.read()
 
     def write_serial(self, data):
-        sys.stdout.buffer.write(data)
+        self.serial.write(data)
 
     def unique_id(self):
         return machine.unique_id()

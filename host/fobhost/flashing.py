@@ -99,10 +99,6 @@ def compile_firmware(package, staging, root=None):
     main = staging / "main.py"
     main.write_bytes(main_py.read_bytes())
     files.append(("/main.py", main))
-    boot = package.folder / "boot.py"
-    if boot.is_file():  # the board runs /boot.py first: it holds the power latch
-        (staging / "boot.py").write_bytes(boot.read_bytes())
-        files.append(("/boot.py", staging / "boot.py"))
     return files
 
 
@@ -154,7 +150,6 @@ def plan(package, port, staging, files):
                 "cp",
                 str(staging / "main.py"),
                 ":/main.py",
-                *(["+", "fs", "cp", str(staging / "boot.py"), ":/boot.py"] if (staging / "boot.py").exists() else []),
             ],
             timeout=300,
         ),

@@ -1,4 +1,4 @@
-"""The power-latch build: boot.py holds the latch, the firmware releases it at the display timeout on battery."""
+"""The power-latch build: latch.py (imported first by main.py) holds the latch; released at the display timeout."""
 
 import pytest
 from modelfob import code_frame, frames_between, woke_time
@@ -30,7 +30,7 @@ def test_latch_is_released_after_the_timeout_and_the_fob_is_off_until_the_next_p
 @pytest.mark.parametrize("board", BOARDS)
 def test_a_press_shorter_than_the_boot_still_switches_the_fob_on(make_fob, board):
     fob = make_fob(board, latch=True)
-    fob.press_at(10, hold=0.05)  # the gate RC keeps the supply on until boot.py holds the latch
+    fob.press_at(10, hold=0.05)  # the gate RC keeps the supply on until latch.py holds the latch
     fob.run_until(20)
     assert frames_between(fob, 10, 20)
 

@@ -68,10 +68,10 @@ def test_calendar_matches_datetime_over_three_centuries():
         assert ds3231.days_from_civil(date.year, date.month, date.day) == days
 
 
-def test_calendar_inside_micropython(vm_cases):
+def test_calendar_inside_micropython(vm_cases, micropython_port):
     days = list(range(20000, 47500, 97))  # 2024 to 2100
     script = "import json, ds3231\nprint(json.dumps([ds3231.civil_from_days(d) for d in %s]))" % days
-    got = json.loads(run(script, copies=((str(DRIVER.parent), "/lib"),)))
+    got = json.loads(run(script, copies=((str(DRIVER.parent), "/lib"),), port=micropython_port))
     epoch = datetime.date(1970, 1, 1)
     expected = [list((epoch + datetime.timedelta(days=d)).timetuple()[:3]) for d in days]
     assert got == expected

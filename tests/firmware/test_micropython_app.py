@@ -60,8 +60,8 @@ def cpython_frames():
     return frames
 
 
-def test_cpython_and_micropython_render_identical_bytes(vm_cases):
-    vm_frames = json.loads(run(VM_RENDER % (json.dumps(SIZES), json.dumps(VIEWS))))
+def test_cpython_and_micropython_render_identical_bytes(vm_cases, micropython_port):
+    vm_frames = json.loads(run(VM_RENDER % (json.dumps(SIZES), json.dumps(VIEWS)), port=micropython_port))
     expected = cpython_frames()
     assert len(vm_frames) == len(expected) == len(SIZES) * len(VIEWS)
     for i, (vm, cpython) in enumerate(zip(vm_frames, expected, strict=True)):
@@ -125,8 +125,8 @@ print(json.dumps(out))
 """
 
 
-def test_the_app_through_every_state_inside_micropython(tmp_path, vm_cases):
-    out = json.loads(run(VM_APP % (NOW, SEED.hex()), copies=(FOBCORE, VMBOARD)))
+def test_the_app_through_every_state_inside_micropython(tmp_path, vm_cases, micropython_port):
+    out = json.loads(run(VM_APP % (NOW, SEED.hex()), copies=(FOBCORE, VMBOARD), port=micropython_port))
 
     blank_board = FakeBoard(tmp_path, NOW)
     fb = blank_board.framebuffer

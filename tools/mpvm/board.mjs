@@ -159,11 +159,11 @@ function interruptChar() {
 }
 
 function pollWhileBusy() {
-  if (!busy) return;
   const now = Date.now();
   if (now - lastPoll < 5) return;
   lastPoll = now;
-  flushOut(); // a long-running line's output leaves as it is printed
+  flushOut(); // output leaves as it is printed, also before a long time.sleep
+  if (!busy) return;
   const chunk = Buffer.alloc(256);
   let n = 0;
   try {
@@ -326,16 +326,32 @@ function finish(code) {
   process.exit(code);
 }
 
+// Whether a script ran to its end, as a board's pyexec_file reports it.
 function runSync(source) {
   busy = true;
   try {
     mp.runPython(source);
+    return true;
   } catch (error) {
+    if (isSystemExit(error)) softResetAfterScript();
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
+    return false;
   } finally {
     busy = false;
     flushOut();
   }
+}
+
+// SystemExit out of boot.py or main.py is a soft reset on a board, not the REPL
+// (shared/runtime/pyexec.c, parse_compile_execute: PYEXEC_FORCED_EXIT; ports/rp2/main.c,
+// main: goto soft_reset_exit).
+function isSystemExit(error) {
+  return /(^|\n)SystemExit\b[^\n]*\n?$/.test(String(error.message));
+}
+
+function softResetAfterScript() {
+  say("MPY: soft reboot\r\n");
+  finish(EXIT_SOFT);
 }
 
 // As a board's pyexec does, Ctrl-C is the interrupt character while a script runs.
@@ -375,6 +391,7 @@ async function runMain(source) {
     await done;
   } catch (error) {
     busy = false;
+    if (isSystemExit(error)) softResetAfterScript();
     say(String(error.message).replace(/\r?\n/g, "\r\n"));
   } finally {
     interruptMain = null;
@@ -469,10 +486,15 @@ process.stdin.on("end", () => finish(0));
 
 // -- boot, as a board does it ------------------------------------------------------------
 emit("booted", { boot: opts.boot });
+// An exception out of boot.py skips main.py (ports/rp2/main.c, main: main.py runs only if
+// pyexec_file_if_exists("boot.py") returned non-zero, which an exception does not).
+let bootRan = true;
 if (exists("/boot.py")) {
   runSync(SCRIPT_PRELUDE);
-  runSync(FS.readFile("/boot.py", { encoding: "utf8" }));
+  bootRan = runSync(FS.readFile("/boot.py", { encoding: "utf8" }));
 }
-if (opts.boot !== "soft-raw" && exists("/main.py")) await runMain(FS.readFile("/main.py", { encoding: "utf8" }));
+if (bootRan && opts.boot !== "soft-raw" && exists("/main.py")) {
+  await runMain(FS.readFile("/main.py", { encoding: "utf8" }));
+}
 startRepl(opts.boot === "soft-raw");
 feedRepl();

