@@ -10,7 +10,7 @@ import os
 import pytest
 from modelfob import SERIAL, START
 
-from fobcore import base32, protocol
+from fobcore import base32, wire
 from fobcore.record import Record, Store, encode
 from fobsim.models.fob import Fob
 
@@ -28,7 +28,7 @@ FIELDS = (
 
 
 def _frame(seq, command, fields=()):
-    return protocol.encode_frame(seq, protocol.format_fields(command, fields))
+    return wire.encode_frame(seq, wire.format_fields(command, fields))
 
 
 @pytest.mark.parametrize("board", ["rp2-pico-ssd1306", "esp32c3-ssd1306"])
