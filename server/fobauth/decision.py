@@ -34,7 +34,7 @@ class Decision:
     drift_lo: int | None = None  # ACCEPTED: the token's clock minus the server's lies in [lo, hi] seconds
     drift_hi: int | None = None
     drift_at: int | None = None  # ACCEPTED: the server's time when that was learnt
-    previous_drift: int | None = None  # ACCEPTED: the drift whose window stays open after a resync
+    previous_drift: int | None = None  # ACCEPTED: the position (steps) whose window stays open after a resync
     resync_step: int | None = None  # ACCEPTED: the server's step at that resync
     message: str | None = None  # BAD_CODE: what is wrong with it
 
@@ -100,9 +100,9 @@ def _offset_learnt(token, policy, now, step, resync):
 
 def _position_kept_open(token, policy, now_step, position, step, drift, resync):
     """(previous drift, resync step) to store.  A resync can come from codes someone saw some minutes
-    ago, so it keeps the token's position before it (``position``) open (the first one, over several resyncs), with
-    the server's step at that time.  A code closes it by matching it, or by matching the new position at
-    a step later than the resync's: a code nobody could have seen before the resync."""
+    ago, so it keeps the window's position before it (``position``; the first one, over several
+    resyncs) open, with the server's step at that time.  A code closes it by matching it, or by matching
+    the new position at a step later than the resync's: a code nobody could have seen before the resync."""
     if resync:
         previous = position if token.previous_drift is None else token.previous_drift
         return (None, None) if previous == drift else (previous, now_step)

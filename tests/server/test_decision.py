@@ -106,3 +106,9 @@ def test_a_disjoint_offset_or_a_resync_starts_the_interval_afresh():
     assert (accepted.outcome, accepted.drift_lo, accepted.drift_hi) == (decision.ACCEPTED, -60, 30)
     resynced, _ = decide(token(drift_lo=0, drift_hi=20, drift_at=NOW - 60), [code(6), code(7)], resync=True)
     assert (resynced.drift, resynced.drift_lo, resynced.drift_hi, resynced.drift_at) == (7, 420, 510, NOW)
+
+
+def test_a_resync_keeps_the_window_centred_on_the_learnt_offset_open():
+    learnt = token(last_step=STEP - 20, drift=0, drift_lo=100, drift_hi=110, drift_at=NOW - 60)  # centred on +1
+    resynced, _ = decide(learnt, [code(-9), code(-8)], resync=True)
+    assert (resynced.outcome, resynced.previous_drift, resynced.resync_step) == (decision.ACCEPTED, 1, STEP)
