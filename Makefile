@@ -12,6 +12,7 @@ NODE_INSTALLED := node_modules/.installed
 setup: $(INSTALLED) $(NODE_INSTALLED)
 	@scripts/setup-system
 	@PYTHON=$(PYTHON) scripts/setup-privacyidea
+	@$(PY) scripts/fetch-ssd1306
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -25,6 +25,10 @@ try:
     import micropython
 
     micropython.kbd_intr(-1)  # no new Ctrl-C; one already received is raised at the next jump, still in here
+    try:
+        import latch  # noqa: F401 -- boards/<name>/latch.py holds the power latch, before anything slow
+    except ImportError:
+        pass  # a board without a power latch
     FAILED_BOOTS = "/failed_boots"  # failed starts in a row, on the flash; absent while all is well
     MAX_FAILED_BOOTS = 3
     hardware = None

@@ -30,6 +30,9 @@ class FakeBoard(Board):
         self.frames = []  # bytes of every frame shown, in order
         self.kbd_intr_enabled = True
         self.deep_sleeps = 0
+        self.power_offs = 0
+        self.held = False  # the button is being held down
+        self.battery_level = None
         self.allow_deep_sleep = False
         self.serial_out = bytearray()
         self._serial_in = None
@@ -114,6 +117,15 @@ class FakeBoard(Board):
 
     def storage_path(self, name):
         return Path(self.storage) / name
+
+    def button_down(self):
+        return self.held
+
+    def battery(self):
+        return self.battery_level
+
+    def power_off(self):
+        self.power_offs += 1
 
     def may_deep_sleep(self):
         return self.allow_deep_sleep

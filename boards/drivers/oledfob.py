@@ -12,6 +12,11 @@ import ssd1306
 from fobcore.board import Board
 from usbserial import UsbSerial
 
+try:
+    from latch import POWER_LATCH  # main.py imported it first, holding the latch
+except ImportError:  # a board installed without one: no latch
+    POWER_LATCH = None
+
 DEBOUNCE_MS = 150
 
 
@@ -25,6 +30,7 @@ class OledFobBoard(Board):
         self._last_press = 0
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
+        self._down = not self.button.value()  # a press held through the boot is that boot's press
         self.serial = UsbSerial()
         try:
             os.mkdir(self.storage_dir())
@@ -36,6 +42,23 @@ class OledFobBoard(Board):
         if self.ticks_diff(now, self._last_press) > DEBOUNCE_MS:
             self._last_press = now
             self._pressed.set()
+
+    def power_off(self):
+        """Release the power latch on battery; in the plain build (nothing on that pin) this returns."""
+        if POWER_LATCH is None or not self.may_deep_sleep():
+            return  # on USB: stay on for the host, which may talk to us at any time
+        self.framebuffer.poweroff()
+        machine.Pin(POWER_LATCH, machine.Pin.OUT, value=0)
+
+    def button_down(self):
+        return not self.button.value()
+
+    def new_press(self):
+        """True if the button is down now and was up at the last look: one press, however long it is held."""
+        down = not self.button.value()
+        new = down and not self._down
+        self._down = down
+        return new
 
     def show(self):
         self.framebuffer.show()

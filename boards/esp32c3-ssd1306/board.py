@@ -1,11 +1,27 @@
-"""ESP32-C3 with an SSD1306 OLED on I2C, its internal RTC (kept in deep sleep), an optional DS3231.
+"""ESP32-C3 with an SSD1306 OLED on I2C, an optional DS3231 (recommended), its internal RTC as the fallback.
 
-Between presses the chip deep-sleeps (about 5 uA for the chip itself)
-and the button wakes it through a reset; the internal RTC keeps counting.
-A marker in RTC memory tells a clock that ran through deep sleep from one
-that restarted after a power loss.  See README.md for the wiring.
+Between presses the chip deep-sleeps (about 5 uA for the chip itself) and the
+button wakes it through a reset, as MicroPython v1.27.0 provides:
+``esp32.wake_on_gpio`` (ports/esp32/modesp32.c esp32_wake_on_gpio; the C3 has no
+wake_on_ext0/ext1, SOC_PM_SUPPORT_EXT*_WAKEUP are off) arms the pin for
+``machine.deepsleep`` (ports/esp32/modmachine.c machine_sleep_helper,
+esp_deep_sleep_enable_gpio_wakeup), and the wake is a reset with
+``machine.DEEPSLEEP_RESET``.  The button's pull-up is held through the sleep
+(``Pin(..., hold=True)``, ports/esp32/machine_pin.c machine_pin_obj_init_helper:
+gpio_hold_en) so the wake pin never floats, and released at boot.
+
+The clock: a fitted DS3231 is read on every wake (and every reading); the
+internal RTC runs on the RC slow clock through deep sleep, drifting minutes a
+day, so it is only the fallback for a fob without DS3231.  A marker in RTC
+memory (RTC_NOINIT_ATTR, ports/esp32/machine_rtc.c: kept through deep sleep,
+garbage after power-on) tells that fallback clock from one that restarted.
+While a code is shown on battery, the wait between redraws is a
+``machine.lightsleep(ms)`` woken by the timer or the button (the same
+wake_on_gpio pins; machine_sleep_helper with MACHINE_WAKE_SLEEP).
+See README.md for the wiring.
 """
 
+import asyncio
 import time
 
 import esp32
@@ -28,18 +44,13 @@ class Esp32C3Board(OledFobBoard):
 
     def __init__(self):
         super().__init__(SDA, SCL, BUTTON, DISPLAY_HEIGHT)
+        machine.Pin(BUTTON, machine.Pin.IN, machine.Pin.PULL_UP, hold=False)  # held since the deep sleep
         self.rtc = machine.RTC()
         ds3231 = DS3231(self.i2c)
         self.ds3231 = ds3231 if ds3231.present() else None
         self.vbus = machine.Pin(VBUS_SENSE, machine.Pin.IN) if VBUS_SENSE is not None else None
-        if self.rtc.memory() != _CLOCK_SET and self.ds3231 is not None:
-            self._restore_from_ds3231()
-
-    def _restore_from_ds3231(self):
-        """After a power loss the internal RTC restarted; the DS3231 did not."""
-        unix = self.ds3231.time()
-        if unix is not None:
-            self._set_internal(unix)
+        if self.ds3231 is not None:
+            self.time()  # every wake: the DS3231 corrects the internal RTC's drift
 
     def _set_internal(self, unix_seconds):
         t = time.gmtime(unix_seconds - EPOCH_OFFSET)
@@ -47,6 +58,14 @@ class Esp32C3Board(OledFobBoard):
         self.rtc.memory(_CLOCK_SET)
 
     def time(self):
+        if self.ds3231 is not None:
+            try:
+                unix = self.ds3231.time()
+            except OSError:  # it was there at boot: a failing read is no time, not the drifting fallback
+                return None
+            if unix is not None:
+                self._set_internal(unix)
+            return unix
         if self.rtc.memory() != _CLOCK_SET:
             return None
         return time.time() + EPOCH_OFFSET
@@ -57,16 +76,25 @@ class Esp32C3Board(OledFobBoard):
             self.ds3231.set_time(unix_seconds)
 
     def may_deep_sleep(self):
-        # Deep sleep drops USB: only on battery (or when USB sensing is not wired).  It also needs
-        # esp32.wake_on_gpio (MicroPython 1.28 on): the C3 has no EXT0/EXT1 wake, and before that
-        # release nothing could wake it by its button.  Without it the fob idles awake instead.
-        if not hasattr(esp32, "wake_on_gpio"):
-            return False
+        # Deep sleep drops USB: only on battery (or when USB sensing is not wired).
         return self.vbus is None or not self.vbus.value()
+
+    async def wait_button(self, timeout_ms):
+        if timeout_ms is None or not self.may_deep_sleep():
+            return await super().wait_button(timeout_ms)
+        await asyncio.sleep_ms(0)  # on battery nothing else runs: light-sleep until the redraw or a press
+        if not self.new_press():
+            esp32.wake_on_gpio((self.button,), esp32.WAKEUP_ALL_LOW)
+            if self._down:  # still held: a level wake would fire at once, so sleep on the timer alone
+                esp32.wake_on_gpio(())
+            machine.lightsleep(timeout_ms)
+            return self.new_press()
+        return True
 
     def deep_sleep(self):
         self.framebuffer.poweroff()
-        esp32.wake_on_gpio((self.button,), esp32.WAKEUP_ALL_LOW)
+        held = machine.Pin(BUTTON, machine.Pin.IN, machine.Pin.PULL_UP, hold=True)
+        esp32.wake_on_gpio((held,), esp32.WAKEUP_ALL_LOW)  # level-triggered: a press during entry wakes at once
         machine.deepsleep()  # wakes through a reset: main.py starts again with a press
 
 

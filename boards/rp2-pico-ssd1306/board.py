@@ -1,8 +1,20 @@
 """Raspberry Pi Pico / Pico W with an SSD1306 OLED and a DS3231 RTC on I2C0, one button to ground.
 
-The Pico's own RTC restarts at every hard boot, so the DS3231 (with its
-coin cell) is the clock.  See README.md for the wiring.
+The Pico's own RTC restarts at every boot (MicroPython v1.27.0 ports/rp2/main.c
+main: aon_timer_start at 2021-01-01), so the DS3231 (with its coin cell) is the clock.
+
+Sleep and wake, as MicroPython v1.27.0 does them (ports/rp2/modmachine.c
+mp_machine_lightsleep): ``lightsleep()`` without a timeout is DORMANT and arms
+no wake source on a plain Pico (only the Pico W's CYW43 host-wake pin), so a
+button IRQ never wakes it; ``lightsleep(ms)`` wakes from the timer alarm only,
+with the GPIO bank's clock gated, so an edge during the sleep is not seen.
+The idle path therefore sleeps in short timed slices and looks at the
+button's level between them; on battery so does the wait between redraws
+while a code is shown.  See README.md for the wiring.
 """
+
+import asyncio
+import time
 
 import machine
 from ds3231 import DS3231
@@ -15,8 +27,9 @@ VBUS_SENSE = 24  # high while USB power is present (plain Pico)
 VSYS_ADC = 29  # VSYS / 3 (plain Pico)
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
 DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
-LIPO_EMPTY_MV = 3300
-LIPO_FULL_MV = 4150
+SLEEP_SLICE_MS = 40  # one timed lightsleep between looks at the button: shorter than any press
+CELL_EMPTY_MV = 3300  # a LiPo cell (the plain build); 2x AA lithium (the latch build): 2200
+CELL_FULL_MV = 4150  # a LiPo cell; 2x AA lithium: 3400
 
 
 class PicoBoard(OledFobBoard):
@@ -50,16 +63,36 @@ class PicoBoard(OledFobBoard):
     def may_deep_sleep(self):
         return not self.vbus.value()  # on USB the host may talk to us at any time
 
+    def _sleep_until_press(self, timeout_ms):
+        """Timed lightsleep slices until a new press (True), USB power, or ``timeout_ms`` (None: none)."""
+        end = None if timeout_ms is None else time.ticks_add(time.ticks_ms(), timeout_ms)
+        while not self.new_press():
+            if self.vbus.value():
+                return False
+            left = SLEEP_SLICE_MS if end is None else time.ticks_diff(end, time.ticks_ms())
+            if left <= 0:
+                return False
+            machine.lightsleep(min(left, SLEEP_SLICE_MS))
+        self._last_press = self.ticks_ms()
+        return True
+
+    async def wait_button(self, timeout_ms):
+        if timeout_ms is None or not self.may_deep_sleep():
+            return await super().wait_button(timeout_ms)
+        await asyncio.sleep_ms(0)  # on battery nothing else runs: sleep until the next redraw
+        return self._sleep_until_press(timeout_ms)
+
     def deep_sleep(self):
-        # Clocks stop until the button's edge interrupt; RAM and the app survive.
+        """Sleep until a press (or USB power); RAM and the app survive."""
         self.framebuffer.poweroff()
-        machine.lightsleep()
+        if self._sleep_until_press(None):
+            self._pressed.set()  # its edge came while the GPIO clock was gated: no IRQ saw it
 
     def battery(self):
         if self.vsys is None or self.vbus.value():
             return None  # Pico W, or VSYS is USB's 5 V rather than the cell
         millivolts = self.vsys.read_u16() * 3 * 3300 // 65535
-        level = (millivolts - LIPO_EMPTY_MV) * 100 // (LIPO_FULL_MV - LIPO_EMPTY_MV)
+        level = (millivolts - CELL_EMPTY_MV) * 100 // (CELL_FULL_MV - CELL_EMPTY_MV)
         return max(0, min(100, level))
 
 

@@ -68,6 +68,10 @@ class Board:
         Must sleep (IRQ + asyncio flag), not poll the pin."""
         raise NotImplementedError
 
+    def button_down(self):
+        """True while the button is held (a long press shows the information screen)."""
+        return False
+
     # -- serial stream (USB CDC on real boards, a pty in the simulator) ---------
     async def read_serial(self):
         """Wait until bytes arrive on the serial stream and return those available."""
@@ -97,6 +101,11 @@ class Board:
         return st[1] * st[4]  # f_frsize * f_bavail, on MicroPython and CPython alike
 
     # -- power ------------------------------------------------------------------
+    def power_off(self):
+        """Switch the board's own supply off (the power-latch build), when nothing needs it on.
+
+        Returns only if the board stays powered: the plain build, or a USB host supplying it."""
+
     def may_deep_sleep(self):
         """True if deep_sleep() may be used now (e.g. no USB host is attached)."""
         return False

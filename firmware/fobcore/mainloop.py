@@ -11,8 +11,10 @@ async def _display_loop(app):
     board = app.board
     while True:
         wait_ms = app.tick()
-        if wait_ms is None and board.may_deep_sleep():
-            board.deep_sleep()
+        if wait_ms is None:
+            board.power_off()  # the power-latch build ends here until the next press
+            if board.may_deep_sleep():
+                board.deep_sleep()
         if await board.wait_button(wait_ms):
             app.press()
 

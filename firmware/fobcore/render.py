@@ -46,8 +46,9 @@ def code_scale(width, digits):
     return 1
 
 
-def draw_code(fb, width, height, code, seconds_left, period, serial):
-    """The code in large digits, a bar shrinking over the step, the serial number below."""
+def draw_code(fb, width, height, code, seconds_left, period, serial, low_battery=False):
+    """The code in large digits, a bar shrinking over the step, the serial number below (and LOW at its right
+    when the battery is nearly empty)."""
     scale = code_scale(width, len(code))
     code_height = glyphs.HEIGHT * scale
     top = max(0, (height - (code_height + BAR_HEIGHT + 2 + glyphs.HEIGHT + 2)) // 2)
@@ -56,6 +57,15 @@ def draw_code(fb, width, height, code, seconds_left, period, serial):
     bar_y = top + code_height + 1
     fb.fill_rect(0, bar_y, width * seconds_left // period, BAR_HEIGHT, 1)
     _centred(fb, width, serial, bar_y + BAR_HEIGHT + 1, 1)
+    if low_battery:
+        draw_text(fb, "LOW", width - text_width("LOW"), bar_y + BAR_HEIGHT + 1)
+
+
+def draw_lines(fb, width, height, lines):
+    """Lines of small text from the top, one per 8 pixels (the information screen)."""
+    fb.fill(0)
+    for i, line in enumerate(lines[: height // (glyphs.HEIGHT + 1)]):
+        draw_text(fb, line, 0, i * (glyphs.HEIGHT + 1))
 
 
 def draw_message(fb, width, height, title, subtitle):

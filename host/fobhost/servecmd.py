@@ -102,6 +102,7 @@ def run(args):
         raise UsageError("--workers must be 1 to 64")
     try:
         user_rate, source_rate = Rate.parse(args.user_rate), Rate.parse(args.source_rate)
+        proxies = trusted_proxies(args.trusted_proxy or os.environ.get(settings.TRUSTED_PROXIES_ENV, "").split(","))
         key = runtime.api_key(args.api_key_file)
     except (ValueError, runtime.ConfigError) as error:
         raise UsageError(str(error)) from None
@@ -114,7 +115,6 @@ def run(args):
         file=sys.stderr,
         flush=True,
     )
-    proxies = trusted_proxies(args.trusted_proxy or os.environ.get(settings.TRUSTED_PROXIES_ENV, "").split(","))
     options = {"host": args.host, "port": args.port, "access_log": not args.quiet, **limits.uvicorn_options(proxies)}
     if args.workers == 1:
         uvicorn.run(runtime.build_app(service, key, user_rate, source_rate), **options)

@@ -40,6 +40,13 @@ def register(subparsers):
         default="cpython",
         help="run the firmware under CPython (default) or inside the MicroPython VM",
     )
+    parser.add_argument(
+        "--board",
+        metavar="NAME",
+        help="run the token on a board's model (e.g. rp2-pico-ssd1306): its real board file, sleep and battery; "
+        "headless, no serial port",
+    )
+    parser.add_argument("--build", default="plain", metavar="VARIANT", help="with --board: plain or latch")
     parser.set_defaults(run=run)
 
 
@@ -79,6 +86,8 @@ def run(args):
         raise UsageError("%s: %s" % ("--dir" if args.dir else "token directory", error)) from None
     if args.engine == "micropython" and (args.speed != 1.0 or args.demo or args.screenshot):
         raise UsageError("--speed, --demo and --screenshot need --engine cpython")
+    if args.board is not None:
+        return _board_model(args, args.dir or default_root() / args.name)
 
     from fobsim import frontends
     from fobsim.events import EventLog
@@ -117,6 +126,41 @@ def run(args):
         window.root.title("%s — %s" % (title, args.name))
         simulator.views.append(window)
         frontends.run_window(simulator, window)
+
+
+def _board_model(args, directory):
+    """`--board NAME`: the token on the board's model, headless; presses from standard input."""
+    if args.engine != "cpython" or args.demo or args.screenshot or args.blank:
+        raise UsageError("--board runs the token as it is: no --engine, --demo, --screenshot or --blank")
+    from fobsim import frontends
+    from fobsim.boardsim import BoardSim
+    from fobsim.events import EventLog
+    from fobsim.models.image import MissingDriver
+    from fobsim.models.power import ProfileError
+    from fobsim.terminal import TerminalView
+
+    say = sys.stderr if args.json_events else sys.stdout
+    views = [] if args.json_events else [TerminalView(sys.stdout, ansi=sys.stdout.isatty())]
+    try:
+        sim = BoardSim(
+            args.board,
+            directory,
+            variant=args.build,
+            speed=args.speed,
+            offset=args.offset,
+            events=EventLog(sys.stdout) if args.json_events else None,
+            views=views,
+        )
+    except (ProfileError, MissingDriver) as error:
+        raise UsageError("--board: %s" % error) from None
+    print(
+        "fob %r on the %s model (%s build): Enter presses the button, Ctrl-C quits"
+        % (args.name, args.board, args.build),
+        file=say,
+        flush=True,
+    )
+    frontends.run_board_model(sim)
+    return 0
 
 
 def _open_window(height, scale, press):

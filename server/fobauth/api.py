@@ -142,13 +142,17 @@ _OUTAGE_SQLSTATES = ("08", "53", "57P", "25006")
 
 def database_outage(error):
     """True for a database error that retrying later may cure: a lost or refused connection, an
-    exhausted pool, a server shutting down, a read-only database (as during a failover)."""
-    if isinstance(error, sql_errors.TimeoutError | sql_errors.OperationalError | sql_errors.InterfaceError):
+    exhausted pool, a server shutting down, a read-only database (as during a failover).  Driver errors
+    count as SQLAlchemy's do: the fast path (fobauth.hotpath) works on the driver's connection."""
+    if isinstance(error, sql_errors.TimeoutError):
         return True
-    if not isinstance(error, sql_errors.DBAPIError):
-        return False
-    sqlstate = getattr(error.orig, "sqlstate", None) or ""
-    return error.connection_invalidated or sqlstate.startswith(_OUTAGE_SQLSTATES)
+    if isinstance(error, sql_errors.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    kinds = {kind.__name__ for kind in type(error).__mro__}  # PEP 249 names, whichever driver
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    return bool(kinds & {"OperationalError", "InterfaceError"}) or sqlstate.startswith(_OUTAGE_SQLSTATES)
 
 
 def error_response(error):

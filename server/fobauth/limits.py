@@ -29,8 +29,9 @@ class LimitedHttpTools(HttpToolsProtocol):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._head_bytes = 0
+        self._head_bytes = 0  # of the request whose head is arriving
         self._in_head = True
+        self._completed = 0  # requests read whole on this connection
 
     def on_headers_complete(self):
         self._in_head = False
@@ -39,20 +40,22 @@ class LimitedHttpTools(HttpToolsProtocol):
     def on_message_complete(self):
         super().on_message_complete()
         self._head_bytes, self._in_head = 0, True
+        self._completed += 1
 
     def data_received(self, data):
-        if self._in_head:
+        while self._in_head and len(data) > settings.MAX_HEAD_BYTES - self._head_bytes:
             room = settings.MAX_HEAD_BYTES - self._head_bytes
-            if len(data) > room:
-                self._head_bytes = settings.MAX_HEAD_BYTES
-                super().data_received(data[:room])
-                if self._in_head and not self.transport.is_closing():
-                    self._refuse_head()
-                if self.transport.is_closing():
-                    return
-                data = data[room:]
-            else:
-                self._head_bytes += len(data)
+            completed = self._completed
+            self._head_bytes = settings.MAX_HEAD_BYTES
+            super().data_received(data[:room])
+            if self.transport.is_closing():
+                return
+            if self._in_head and self._completed == completed:  # still the same head, and no room left
+                self._refuse_head()
+                return
+            data = data[room:]  # the head ended (a pipelined request's may have begun: counted from here)
+        if self._in_head:
+            self._head_bytes += len(data)
         super().data_received(data)
 
     def _refuse_head(self):

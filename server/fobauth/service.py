@@ -85,6 +85,9 @@ def _refusal(results, outcome):
     return _REFUSALS[answer]()
 
 
+_LOST = object()  # a transaction's connection was lost before its COMMIT
+
+
 def _years_later(unix_time, years):
     """The same calendar day and time ``years`` later (29 February becomes 28 February)."""
     start = datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
@@ -122,21 +125,27 @@ class AuthService:
     def _run(self, body):
         """Run ``body(conn, now)`` in one transaction; an AuthError it returns is raised after commit,
         so the audit record and counters written on the way to a refusal are kept."""
-        now = self._now()
-        try:
-            with self.engine.begin() as conn:
-                outcome = body(conn, now)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            # The database dropped a pooled connection (a restart); the pool has been emptied of stale
-            # connections.  One retry is safe: had the lost transaction committed after all, its
-            # conditional updates make the retry a refusal (``replayed``), never a second acceptance.
-            with self.engine.begin() as conn:
-                outcome = body(conn, now)
+        outcome = self._transaction(body, self._now())
         if isinstance(outcome, errors.AuthError):
             raise outcome
         return outcome
+
+    def _transaction(self, body, now, retry=True):
+        """``body(conn, now)`` in one transaction, retried once if the database dropped the connection (a
+        restart) before COMMIT: nothing of it was kept then, and the pool has been emptied of stale
+        connections.  A connection lost during COMMIT is not retried: the commit may have happened,
+        and a retry would count a wrong code twice; the caller is told to retry later (503)."""
+        with self.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                outcome = body(conn, now)
+            except DBAPIError as error:
+                if not retry or not error.connection_invalidated:
+                    raise
+                outcome = _LOST
+            else:
+                transaction.commit()
+        return self._transaction(body, now, retry=False) if outcome is _LOST else outcome
 
     @staticmethod
     def _audit(conn, now, event, result, actor=None, subject=None, serial=None):

@@ -66,3 +66,19 @@ def run_window(simulator, window):
         signal.set_wakeup_fd(-1)
         simulator.stop()
         thread.join(timeout=5)
+
+
+def run_board_model(sim, stdin=sys.stdin):
+    """A board model in this thread (it paces itself to real time); a newline on ``stdin`` presses, SIGINT stops."""
+
+    def read_presses():
+        for _ in stdin:
+            sim.press()
+
+    if stdin is not None:
+        threading.Thread(target=read_presses, name="stdin", daemon=True).start()
+    previous = signal.signal(signal.SIGINT, lambda *_: sim.stop())
+    try:
+        sim.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)

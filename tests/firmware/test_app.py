@@ -1,6 +1,7 @@
 """The fob application under CPython: screens per state, step boundaries, display timeout, serial alongside."""
 
 import asyncio
+import time
 
 import pytest
 from fakeboard import FakeBoard
@@ -38,7 +39,7 @@ def test_press_shows_the_code_bar_and_serial(tmp_path):
     app.press()
     code = pyotp_totp_at(SEED, NOW)
     assert board.display_on
-    assert app.shown == ("code", code, 50, 60, "20260042")
+    assert app.shown == ("code", code, 50, 60, "20260042", False)
     assert board.frames[-1] == expected_frame(board, render.draw_code, code, 50, 60, "20260042")
     rows = board.pixels()
     bar = rows[22]
@@ -84,8 +85,8 @@ def test_code_changes_at_the_step_boundary_while_shown(tmp_path):
         app.tick()
         if board.time() == boundary:
             break
-        assert app.shown == ("code", first, boundary - board.time(), 60, "20260042")
-    assert app.shown == ("code", pyotp_totp_at(SEED, boundary), 60, 60, "20260042")
+        assert app.shown == ("code", first, boundary - board.time(), 60, "20260042", False)
+    assert app.shown == ("code", pyotp_totp_at(SEED, boundary), 60, 60, "20260042", False)
     assert pyotp_totp_at(SEED, boundary) != first
 
 
@@ -223,3 +224,56 @@ def test_one_failed_clock_read_never_crashes_the_display_or_shows_a_wrong_code(t
     for view in shown:
         assert view == ("CLOCK", "20260042") or view[:2] == ("code", code) and 47 <= view[2] <= 50
     assert shown[-1][:2] == ("code", code)
+
+
+def test_holding_the_button_three_seconds_shows_serial_utc_battery_and_firmware(tmp_path):
+    board, app = fob(tmp_path, "SEALED")
+    board.battery_level = 87
+    app.press()
+    board.held = True
+    for _ in range(5):  # 2.5 s held: still the code
+        board.advance(app.tick() / 1000)
+    assert app.shown[0] == "code"
+    board.advance(app.tick() / 1000)
+    app.tick()
+    assert app.shown[0] == "info"
+    utc = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(board.time()))
+    lines = ("SN 20260042", utc, "BAT 87%", "FW 0.1.0")
+    assert board.frames[-1] == expected_frame(board, render.draw_lines, lines)
+    board.held = False
+    app.press()  # the next press: the code again
+    assert app.shown[0] == "code"
+
+
+def test_a_short_press_never_shows_the_information_screen(tmp_path):
+    board, app = fob(tmp_path, "SEALED")
+    app.press()
+    for _ in range(20):
+        board.advance(app.tick() / 1000)
+    assert app.shown[0] == "code"
+
+
+@pytest.mark.parametrize("level,low", [(None, False), (50, False), (10, False), (9, True), (0, True)])
+def test_the_code_screen_marks_a_nearly_empty_battery(tmp_path, level, low):
+    board, app = fob(tmp_path, "SEALED")
+    board.battery_level = level
+    app.press()
+    code = pyotp_totp_at(SEED, NOW)
+    assert app.shown == ("code", code, 50, 60, "20260042", low)
+    assert board.frames[-1] == expected_frame(board, render.draw_code, code, 50, 60, "20260042", low)
+    if low:
+        assert board.frames[-1] != expected_frame(board, render.draw_code, code, 50, 60, "20260042")
+
+
+def test_the_main_loop_switches_the_power_off_at_the_display_timeout(tmp_path):
+    board, app = fob(tmp_path, "SEALED")
+    board.allow_deep_sleep = True
+
+    async def scenario():
+        task = asyncio.ensure_future(serve(app))
+        while not board.deep_sleeps:
+            await asyncio.sleep(0)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert board.power_offs == 1 and board.deep_sleeps == 1  # the plain build: power_off returned, then sleep

@@ -134,7 +134,7 @@ def test_the_app_through_every_state_inside_micropython(tmp_path, vm_cases, micr
     assert out["blank"] == ["BLANK", ["BLANK", ""], bytes(fb.buf).hex()]
 
     code = pyotp_totp_at(SEED, NOW, period=30, digits=8)
-    assert out["active"] == ["ACTIVE", ["code", code, 30 - NOW % 30, 30, "20260042"], code]
+    assert out["active"] == ["ACTIVE", ["code", code, 30 - NOW % 30, 30, "20260042", False], code]
     # 25 s left in the step, 30 s of display: the code changes once while shown, then the display goes off.
     walk_ms, codes, display_on = out["walk"]
     assert walk_ms == 30000 and not display_on

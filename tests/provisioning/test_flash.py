@@ -46,7 +46,7 @@ def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
     commands = [shlex.split(line) for line in out.splitlines() if line.strip().startswith("mpremote ")]
     assert all(c[:3] == ["mpremote", "connect", device.port] for c in commands)
     assert [c[3] for c in commands] == ["exec", "exec", "fs", "mip", "exec", "reset"]
-    assert commands[3][3:] == ["mip", "install", "ssd1306"]
+    assert commands[3][3:] == ["mip", "install", "ssd1306@0.1.0"]  # pinned: the version the tests drive
     assert "the seed record in /data stays" in out
 
 

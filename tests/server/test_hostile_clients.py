@@ -3,7 +3,9 @@ and a caller without the API key gets 401 before its body is read.  Memory is me
 `fob serve` (uvicorn) process, as the peak resident size the kernel records for it."""
 
 import asyncio
+import re
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -179,7 +181,31 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(fob_serve, tmp_pa
 
 
 @pytest.mark.parametrize("value", ["proxy.example", "10.0.0.300", "*"])
-def test_a_malformed_trusted_proxy_is_refused(tmp_path, capsys, value):
-    argv = ["serve", "--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
-    assert main([*argv, "--trusted-proxy", value]) == 2
+def test_a_malformed_trusted_proxy_is_refused_before_anything_is_created(tmp_path, capsys, value):
+    files = ["--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
+    assert main(["serve", *files, "--api-key-file", str(tmp_path / "api.key"), "--trusted-proxy", value]) == 2
     assert "not an IP address" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_documented_limits_are_the_settings():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text()
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (\d+) \|", doc, re.MULTILINE))
+    assert len(rows) == 10
+    assert {name: int(value) for name, value in rows.items()} == {name: getattr(settings, name) for name in rows}
+
+
+def test_pipelined_requests_are_each_counted_on_their_own(fob_serve, tmp_path):
+    """Forty small requests in one write, more than MAX_HEAD_BYTES together: all answered."""
+    storage = ["--db", "sqlite:///%s" % (tmp_path / "db"), "--seed-key-file", str(tmp_path / "key")]
+    server = fob_serve(*storage, FOB_API_KEY=API_KEY)
+    one = "GET %s/users/nobody HTTP/1.1\r\nHost: x\r\n%s\r\nX-Filler: %s\r\n\r\n" % (V1, AUTHORISED, "f" * 500)
+    assert len(one) * 40 > settings.MAX_HEAD_BYTES
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(one.encode() * 40)
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 40:
+            chunk = connection.recv(65536)
+            assert chunk, answers.decode()
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 404 ") == 40

@@ -1,0 +1,53 @@
+"""The power-latch build: latch.py (imported first by main.py) holds the latch; released at the display timeout."""
+
+import pytest
+from modelfob import code_frame, frames_between, woke_time
+
+from fobsim.models import ports
+
+BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
+HOUR = 3600
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_latch_is_released_after_the_timeout_and_the_fob_is_off_until_the_next_press(make_fob, board):
+    fob = make_fob(board, latch=True)
+    fob.press_at(10)
+    fob.press_at(HOUR)
+    fob.run_until(HOUR + 5)
+    assert [cause for _, cause in fob.boots] == [ports.PWRON_RESET, ports.PWRON_RESET]
+    totals = fob.world.ledger.totals()
+    assert totals[("mcu", "off")] > HOUR - 60, "the board stayed powered"
+    assert ("mcu", "deepsleep") not in totals
+    assert totals.get(("mcu", "sleep"), 0) < 2 * 30  # light sleep between redraws only, while the code shows
+    for press in (10, HOUR):
+        shown = frames_between(fob, press, press + 5)
+        assert shown and shown[0] == code_frame(fob, woke_time(fob, press))
+    assert frames_between(fob, 10, 10 + 30.5), "the code was shown for the whole display time"
+    assert not frames_between(fob, 45, HOUR)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_press_shorter_than_the_boot_still_switches_the_fob_on(make_fob, board):
+    fob = make_fob(board, latch=True)
+    fob.press_at(10, hold=0.05)  # the gate RC keeps the supply on until latch.py holds the latch
+    fob.run_until(20)
+    assert frames_between(fob, 10, 20)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_with_usb_attached_the_latch_build_stays_on_for_the_host(make_fob, board):
+    fob = make_fob(board, latch=True, usb=True)
+    fob.run_until(HOUR)
+    totals = fob.world.ledger.totals()
+    assert len(fob.boots) == 1 and totals.get(("mcu", "off"), 0) == 0
+    assert totals[("mcu", "idle")] > HOUR - 60  # awake, waiting for the host
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_the_plain_build_ignores_the_latch_line_and_sleeps(make_fob, board):
+    fob = make_fob(board, latch=False)
+    fob.press_at(HOUR)
+    fob.run_until(HOUR + 5)
+    assert frames_between(fob, HOUR, HOUR + 5)
+    assert fob.world.ledger.totals().get(("mcu", "off"), 0) == 0
