@@ -41,6 +41,9 @@ TOKEN_COLUMNS = (
     tokens.c.expires_at,
     tokens.c.last_step,
     tokens.c.drift,
+    tokens.c.drift_lo,
+    tokens.c.drift_hi,
+    tokens.c.drift_at,
     tokens.c.previous_drift,
     tokens.c.resync_step,
 )
@@ -85,6 +88,9 @@ def _consume(user_holds_token):
         .values(
             last_step=bindparam("step"),
             drift=bindparam("drift"),
+            drift_lo=bindparam("drift_lo"),
+            drift_hi=bindparam("drift_hi"),
+            drift_at=bindparam("drift_at"),
             previous_drift=bindparam("previous_drift"),
             resync_step=bindparam("resync_step"),
         )
@@ -149,6 +155,7 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
     }
     if outcome.outcome == decided.ACCEPTED:
         params.update(step=outcome.step, drift=outcome.drift, now=now)
+        params.update(drift_lo=outcome.drift_lo, drift_hi=outcome.drift_hi, drift_at=outcome.drift_at)
         params.update(previous_drift=outcome.previous_drift, resync_step=outcome.resync_step)
         params["token_pk"] = token.token_id if unbound else row.token_id
         if in_one and not unbound:

@@ -2,7 +2,7 @@
 
 ``decide`` reads nothing and writes nothing: given the token's stored state,
 the policy, the time and the codes, it answers accepted (with the step to
-consume and the drift to store), replayed, wrong, expired, suspended, not
+consume and the clock offset learnt), replayed, wrong, expired, suspended, not
 registered or malformed.  Every way a code is checked (verification,
 resynchronisation, registration, an administrator's confirmation; the fast
 and the general database path of fobauth.acceptance) asks it, so they cannot
@@ -30,8 +30,11 @@ BAD_CODE = errors.BadCode.code
 class Decision:
     outcome: str
     step: int | None = None  # ACCEPTED: the step consumed (of the last code)
-    drift: int | None = None  # ACCEPTED: the token's drift from now on
-    previous_drift: int | None = None  # ACCEPTED: the drift whose window stays open after a resync
+    drift: int | None = None  # ACCEPTED: the accepted step minus the server's step
+    drift_lo: int | None = None  # ACCEPTED: the token's clock minus the server's lies in [lo, hi] seconds
+    drift_hi: int | None = None
+    drift_at: int | None = None  # ACCEPTED: the server's time when that was learnt
+    previous_drift: int | None = None  # ACCEPTED: the position (steps) whose window stays open after a resync
     resync_step: int | None = None  # ACCEPTED: the server's step at that resync
     message: str | None = None  # BAD_CODE: what is wrong with it
 
@@ -53,10 +56,11 @@ def decide(token, open_seed, policy, now, codes, suspended=False, resync=False):
     except errors.BadCode as error:
         return Decision(BAD_CODE, message=str(error))
     now_step = now // token.period
+    position = _position(token, policy, now)
     if resync:
         windows = [(now_step, policy.resync_window)]
     else:
-        windows = [(now_step + token.drift, policy.window)]
+        windows = [(now_step + position, policy.window)]
         if token.previous_drift is not None:
             windows.append((now_step + token.previous_drift, policy.window))
     otp = Otp(open_seed(), token.algorithm, token.digits, token.period)
@@ -66,16 +70,41 @@ def decide(token, open_seed, policy, now, codes, suspended=False, resync=False):
         return Decision(REPLAYED if steps else WRONG)
     step = fresh[0]
     drift = step - now_step
-    return Decision(ACCEPTED, step, drift, *_position_kept_open(token, policy, now_step, step, drift, resync))
+    kept_open = _position_kept_open(token, policy, now_step, position, step, drift, resync)
+    return Decision(ACCEPTED, step, drift, *_offset_learnt(token, policy, now, step, resync), *kept_open)
 
 
-def _position_kept_open(token, policy, now_step, step, drift, resync):
+def _position(token, policy, now):
+    """Steps from the server's step to the window's centre: the step the token shows now at the middle
+    of its learnt offset and of the typing allowance (docs/server.md, "How drift is learnt"); before any
+    code has taught an offset (an imported or migrated token), its integer drift."""
+    if token.drift_lo is None:
+        return token.drift
+    centre = (2 * now - policy.typing_allowance + token.drift_lo + token.drift_hi) // (2 * token.period)
+    return centre - now // token.period
+
+
+def _offset_learnt(token, policy, now, step, resync):
+    """(lo, hi, now): the token's clock offset in seconds, learnt from ``step`` accepted at ``now``.  The
+    code appeared at most typing_allowance seconds before now, somewhere in its step; the interval known
+    before, widened by the crystal's largest drift since, narrows that.  Disjoint intervals mean the
+    token's clock was set (or a resync moved it): the new one starts afresh."""
+    lo = step * token.period - now
+    hi = lo + token.period + policy.typing_allowance
+    if resync or token.drift_lo is None:
+        return lo, hi, now
+    spread = -(-max(0, now - token.drift_at) * policy.max_drift_ppm // 1_000_000)
+    narrowed = max(lo, token.drift_lo - spread), min(hi, token.drift_hi + spread)
+    return (lo, hi, now) if narrowed[0] > narrowed[1] else (*narrowed, now)
+
+
+def _position_kept_open(token, policy, now_step, position, step, drift, resync):
     """(previous drift, resync step) to store.  A resync can come from codes someone saw some minutes
-    ago, so it keeps the token's position before it open (the first one, over several resyncs), with
-    the server's step at that time.  A code closes it by matching it, or by matching the new position at
-    a step later than the resync's: a code nobody could have seen before the resync."""
+    ago, so it keeps the window's position before it (``position``; the first one, over several
+    resyncs) open, with the server's step at that time.  A code closes it by matching it, or by matching
+    the new position at a step later than the resync's: a code nobody could have seen before the resync."""
     if resync:
-        previous = token.drift if token.previous_drift is None else token.previous_drift
+        previous = position if token.previous_drift is None else token.previous_drift
         return (None, None) if previous == drift else (previous, now_step)
     if token.previous_drift is None or abs(step - (now_step + token.previous_drift)) <= policy.window:
         return None, None

@@ -28,6 +28,11 @@ class Token(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     last_step: Mapped[int] = mapped_column(BigInteger, default=-1)
     drift: Mapped[int] = mapped_column(Integer, default=0)
+    # The token's clock minus the server's, in seconds, known to lie in [drift_lo, drift_hi] at drift_at
+    # (server time); NULL until a code teaches it (docs/server.md, "How drift is learnt").
+    drift_lo: Mapped[int | None] = mapped_column(Integer)
+    drift_hi: Mapped[int | None] = mapped_column(Integer)
+    drift_at: Mapped[int | None] = mapped_column(BigInteger)
     # The drift before a resynchronisation that no code has confirmed yet, and the server's step at that
     # resync: the earlier window stays open, so a resync from someone else's old codes cannot lock the
     # user out (docs/server.md, "Resynchronisation cannot lock a user out").

@@ -36,6 +36,8 @@ class Policy:
     revocation_cooldown: int = 30 * 60  # seconds after revocation before registering again
     window: int = 1  # steps accepted either side of the token's learnt position
     resync_window: int = 10  # steps searched either side by resynchronisation
+    typing_allowance: int = 30  # seconds a code may take from the token's display to the server
+    max_drift_ppm: int = 100  # the fastest a token's clock drifts (docs/server.md, "How drift is learnt")
     max_validity_years: int = 5  # a token is valid this many calendar years from import at most
 
 

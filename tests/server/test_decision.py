@@ -18,7 +18,8 @@ TOTP = pyotp.TOTP(base64.b32encode(SEED).decode(), interval=60)
 
 def token(**changes):
     fields = dict(digits=6, period=60, algorithm="sha1", expires_at=NOW + 3600, last_step=STEP - 5, drift=0)
-    return types.SimpleNamespace(**{"previous_drift": None, "resync_step": None, **fields, **changes})
+    unset = dict(drift_lo=None, drift_hi=None, drift_at=None, previous_drift=None, resync_step=None)
+    return types.SimpleNamespace(**{**unset, **fields, **changes})
 
 
 def code(steps):
@@ -37,7 +38,9 @@ def decide(state, codes, **options):
 
 
 def test_a_right_fresh_code_is_accepted_with_its_step_and_drift():
-    assert decide(token(), [code(1)]) == (decision.Decision(decision.ACCEPTED, STEP + 1, 1), True)
+    # The code appeared within the typing allowance (30 s) before now, somewhere in its step.
+    learnt = decision.Decision(decision.ACCEPTED, STEP + 1, 1, 60 - NOW % 60, 150 - NOW % 60, NOW)
+    assert decide(token(), [code(1)]) == (learnt, True)
 
 
 @pytest.mark.parametrize(
@@ -80,3 +83,32 @@ def test_only_a_code_later_than_the_resync_confirms_its_position():
     later = token(last_step=STEP - 8, drift=-8, previous_drift=0, resync_step=STEP - 8)
     confirmed, _ = decide(later, [code(-7)])  # shown only after the resync
     assert (confirmed.outcome, confirmed.previous_drift, confirmed.resync_step) == (decision.ACCEPTED, None, None)
+
+
+def test_the_window_is_centred_on_the_learnt_offset_in_seconds_not_the_integer_drift():
+    learnt = token(drift=-3, drift_lo=100, drift_hi=110, drift_at=NOW)  # 100-110 s fast
+    assert decide(learnt, [code(2)])[0].outcome == decision.ACCEPTED  # shown now or up to 30 s ago: +1 or +2
+    assert decide(learnt, [code(-3)])[0].outcome == decision.WRONG  # where the integer drift would centre it
+
+
+def test_each_code_narrows_the_offset_widened_by_the_drift_since():
+    hour_ago = token(drift_lo=-20, drift_hi=70, drift_at=NOW - 3600)  # widened by 1 s: 100 ppm of an hour
+    accepted, _ = decide(hour_ago, [code(1)])  # says 60-150 s
+    assert (accepted.drift_lo, accepted.drift_hi, accepted.drift_at) == (60, 71, NOW)
+    long_ago = token(drift_lo=-20, drift_hi=70, drift_at=NOW - 1_000_000)  # widened by 100 s
+    accepted, _ = decide(long_ago, [code(1)])
+    assert (accepted.drift_lo, accepted.drift_hi) == (60, 150)
+
+
+def test_a_disjoint_offset_or_a_resync_starts_the_interval_afresh():
+    set_since = token(drift_lo=-100, drift_hi=-70, drift_at=NOW - 60, drift=-2)  # its clock was set since
+    accepted, _ = decide(set_since, [code(-1)])  # says -60 to +30 s
+    assert (accepted.outcome, accepted.drift_lo, accepted.drift_hi) == (decision.ACCEPTED, -60, 30)
+    resynced, _ = decide(token(drift_lo=0, drift_hi=20, drift_at=NOW - 60), [code(6), code(7)], resync=True)
+    assert (resynced.drift, resynced.drift_lo, resynced.drift_hi, resynced.drift_at) == (7, 420, 510, NOW)
+
+
+def test_a_resync_keeps_the_window_centred_on_the_learnt_offset_open():
+    learnt = token(last_step=STEP - 20, drift=0, drift_lo=100, drift_hi=110, drift_at=NOW - 60)  # centred on +1
+    resynced, _ = decide(learnt, [code(-9), code(-8)], resync=True)
+    assert (resynced.outcome, resynced.previous_drift, resynced.resync_step) == (decision.ACCEPTED, 1, STEP)

@@ -34,6 +34,7 @@ action = st.one_of(
     st.tuples(st.just("verify"), user, st.sampled_from(["wrong", "12345x", ""])),
     st.tuples(st.just("resync"), user, st.integers(-12, 11)),  # two consecutive codes from there
     st.tuples(st.just("advance"), st.integers(0, 4 * PERIOD)),
+    st.tuples(st.just("advance"), st.integers(1, 40).map(lambda days: days * 86400)),  # the learnt offset widens
     st.tuples(st.just("unlock"), user),
 )
 stories = st.lists(action, min_size=1, max_size=15)
@@ -72,9 +73,11 @@ class Pair:
 def state(service, prefix, serial):
     with service.engine.connect() as conn:
         token_rows = conn.execute(
-            select(tokens.c.last_step, tokens.c.drift, tokens.c.previous_drift, tokens.c.resync_step).where(
-                tokens.c.serial == serial
-            )
+            select(
+                *(tokens.c[name] for name in ("last_step", "drift", "drift_lo", "drift_hi", "drift_at")),
+                tokens.c.previous_drift,
+                tokens.c.resync_step,
+            ).where(tokens.c.serial == serial)
         ).all()
         user_rows = conn.execute(
             select(users.c.user_id, users.c.token_id.is_(None), users.c.failures, users.c.suspended)

@@ -4,7 +4,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from fobauth.database import MIGRATIONS, make_engine, upgrade
 
@@ -50,4 +50,22 @@ def test_the_models_match_the_migrations(sqlite_url):
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert differences == []
+    engine.dispose()
+
+
+def test_tokens_from_before_the_drift_interval_keep_their_integer_drift(database_url):
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        conn.execute(
+            text(
+                "INSERT INTO tokens (serial, sealed_seed, algorithm, digits, period, expires_at, last_step, drift,"
+                " imported_at) VALUES ('00000001', :seed, 'sha1', 6, 60, 2000000000, 5, 3, 1800000000)"
+            ),
+            {"seed": b"sealed"},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT drift, drift_lo, drift_hi, drift_at FROM tokens")).one()
+    assert tuple(row) == (3, None, None, None)  # the window stays on drift 3 until a code teaches an interval
     engine.dispose()

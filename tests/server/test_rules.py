@@ -1,12 +1,15 @@
 """The eight rules of the bank's customer guide, each at its exact boundaries, through the library API."""
 
+import base64
 import datetime
 
+import pyotp
 import pytest
 
 from fobauth import errors
 
 MINUTE = 60
+PERIOD = 60
 DAY = 86400
 CONFIRMATION = "confirmation pass"  # what the bank fixture gives every user
 
@@ -451,6 +454,20 @@ def test_drift_is_learnt_and_the_window_follows_it(bank):
     bank.clock.advance(2 * MINUTE)
     with refused("invalid_code"):
         bank.service.verify("alice", bank.code("12345678", 0))  # far behind the learnt drift
+
+
+def test_a_fob_off_a_step_boundary_is_accepted_whatever_the_typing_delay(bank):
+    """A fob 20 s fast, its codes typed 3-30 s after they appear: the step difference the service
+    observes is +1 when the press falls late in a step and -1 when the typing crosses the server's next
+    step boundary (docs/server.md, "How drift is learnt").  Each code is inside the bank's ±1 window."""
+    bank.registered("alice")  # registered at a step boundary: the clock is now START + 1 min
+    key, algorithm, digits = bank.seeds["12345678"]
+    fob = pyotp.TOTP(base64.b32encode(key).decode(), digits=digits, digest=algorithm, interval=PERIOD)
+    start = bank.clock.now - PERIOD
+    for pressed, typing in [(105, 3), (330, 30), (640, 10), (930, 30), (1185, 3)]:
+        shown = fob.at(start + pressed + 20)
+        bank.clock.now = start + pressed + typing
+        bank.service.verify("alice", shown)
 
 
 def test_resynchronisation_with_two_consecutive_codes(bank):
