@@ -55,15 +55,15 @@ process.stdout.write(JSON.stringify(report));
 
 IMPORTS = """
 import asyncio, time
-from vmboard import VmBoard
+from scriptboard import ScriptBoard
 from fobcore.app import App
 from fobcore.mainloop import serve
 """
-BOOT = "board = VmBoard(%d)\napp = App(board)\napp.press()" % NOW
+BOOT = "board = ScriptBoard(%d)\napp = App(board)\napp.press()" % NOW
 
 SEALED = """
 from fobcore.token import Token
-token = Token(VmBoard(%d))
+token = Token(ScriptBoard(%d))
 token.provision(b"12345678901234567890", %r, 6, 60, "20260001", %d)
 token.seal()
 del token
@@ -150,7 +150,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         lib = Path(tmp) / "lib"
         sizes = firmware_image(lib)
-        compile_to(ROOT / "tests/firmware/vm/vmboard.py", lib / "vmboard.mpy")
+        compile_to(ROOT / "tests/firmware/vm/scriptboard.py", lib / "scriptboard.mpy")
         for algorithm, label in (("sha1", "pure-Python SHA-1, ports without hashlib.sha1"), ("sha256", "hashlib")):
             f = app_figures(lib, algorithm)
             print(

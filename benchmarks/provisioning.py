@@ -35,9 +35,9 @@ VM_SCRIPT = """
 import json, os, time
 from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
-from vmboard import VmBoard
+from scriptboard import ScriptBoard
 
-class BenchBoard(VmBoard):
+class BenchBoard(ScriptBoard):
     def free_bytes(self):
         return 0
 

@@ -52,7 +52,7 @@ def flash_unix_firmware(flash):
     lib = Path(flash) / "lib"
     (lib / "board.mpy").unlink()
     tests = Path(__file__).parent
-    for source in (tests / "firmware/unix/board.py", tests / "firmware/vm/vmboard.py", DRIVERS / "usbserial.py"):
+    for source in (tests / "firmware/unix/board.py", tests / "firmware/vm/scriptboard.py", DRIVERS / "usbserial.py"):
         subprocess.run([*MPY_CROSS, "-o", str(lib / (source.stem + ".mpy")), str(source)], check=True)
 
 

@@ -24,8 +24,8 @@ FLASH_BLOCKS = 256  # 1 MiB of 4 KiB blocks, about a Pico's filesystem
 FIRMWARE = ROOT / "firmware"
 # Where the firmware lives in the VM, as `fob flash` lays it out on a board.
 FOBCORE = (FIRMWARE / "fobcore", "/lib/fobcore")
-# A board for scripts in the VM (tests/firmware/vm/vmboard.py), importable there as ``vmboard``.
-VMBOARD = (ROOT / "tests" / "firmware" / "vm", "/lib")
+# A board for scripts in the VM (tests/firmware/vm/scriptboard.py), importable there as ``scriptboard``.
+SCRIPT_BOARD = (ROOT / "tests" / "firmware" / "vm", "/lib")
 PORTS = ("webassembly", "unix")
 VERSIONS = {"webassembly": "1.27.0", "unix": "1.29.0"}  # what each reports (the unix build is a 1.29 preview)
 

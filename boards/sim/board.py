@@ -2,7 +2,7 @@
 
 Flashed by `fob flash --board sim` onto the virtual board that
 `fob sim --engine micropython` runs (tools/mpvm/board.mjs).  There is no
-hardware: ``vmboard`` is a JavaScript module the VM registers, carrying
+hardware: ``simhost`` is a JavaScript module the VM registers, carrying
 frames and display power out to the simulator's window or terminal, the
 button and serial bytes in, and the battery-backed clock.  Bytes cross as
 hex strings, the one binary-safe type both sides share.
@@ -12,13 +12,13 @@ import asyncio
 import os
 
 import framebuf
-import vmboard
+import simhost
 from fobcore.board import Board
 
-DISPLAY_TIMEOUT_MS = vmboard.display_timeout_ms()  # `fob sim --display-timeout`
+DISPLAY_TIMEOUT_MS = simhost.display_timeout_ms()  # `fob sim --display-timeout`
 
 
-class VMBoard(Board):
+class SimulatorBoard(Board):
     name = "sim"
 
     def __init__(self, width=128, height=32):
@@ -29,8 +29,8 @@ class VMBoard(Board):
         self._pressed = asyncio.Event()
         self._presses = 0
         self._received = asyncio.Event()
-        vmboard.on_button(self._on_button)
-        vmboard.on_serial(self._received.set)
+        simhost.on_button(self._on_button)
+        simhost.on_serial(self._received.set)
         try:
             os.mkdir(self.storage_dir())
         except OSError:
@@ -41,21 +41,21 @@ class VMBoard(Board):
         self._pressed.set()
 
     def show(self):
-        vmboard.show(self._pixels.hex())
+        simhost.show(self._pixels.hex())
 
     def display_power(self, on):
-        vmboard.display_power(bool(on))
+        simhost.display_power(bool(on))
 
     def time(self):
-        now = vmboard.time()
+        now = simhost.time()
         return None if now is None else int(now)
 
     def time_ms(self):
-        now = vmboard.time()
+        now = simhost.time()
         return None if now is None else int(now * 1000)
 
     def set_time(self, unix_seconds):
-        vmboard.set_time(unix_seconds)
+        simhost.set_time(unix_seconds)
 
     async def wait_button(self, timeout_ms):
         if not self._presses:
@@ -74,21 +74,21 @@ class VMBoard(Board):
 
     async def read_serial(self):
         while True:
-            data = vmboard.serial_take()
+            data = simhost.serial_take()
             if data:
                 return bytes.fromhex(data)
             self._received.clear()
             await self._received.wait()
 
     def write_serial(self, data):
-        vmboard.serial_write(bytes(data).hex())
+        simhost.serial_write(bytes(data).hex())
 
     def unique_id(self):
-        return bytes.fromhex(vmboard.unique_id())
+        return bytes.fromhex(simhost.unique_id())
 
     def random_bytes(self, count):
-        return bytes.fromhex(vmboard.random_hex(count))  # the host's CSPRNG: the VM has no os.urandom
+        return bytes.fromhex(simhost.random_hex(count))  # the host's CSPRNG: the VM has no os.urandom
 
 
 def create():
-    return VMBoard(height=vmboard.height())
+    return SimulatorBoard(height=simhost.height())

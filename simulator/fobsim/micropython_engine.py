@@ -1,6 +1,6 @@
 """The virtual MicroPython board: the official MicroPython VM (WebAssembly, in Node) behind a pty.
 
-``VMBoard`` owns the pty and supervises tools/mpvm/board.mjs, which runs one
+``MicroPythonDevice`` owns the pty and supervises tools/mpvm/board.mjs, which runs one
 boot of the board: a soft or hard reset ends that process with a status
 saying how to boot the next, and a fresh one starts on the same pty (a
 reset leaves a fresh heap; the pty, like a USB port, stays).  The board's
@@ -31,7 +31,7 @@ HEAPSIZE = 256 * 1024  # the VM's first heap; this port grows it on demand, so a
 _NEXT_BOOT = {64: "soft", 65: "soft-raw", 66: "power"}
 
 
-class VMBoard:
+class MicroPythonDevice:
     """A virtual MicroPython board on a pty; ``start()`` it, then use ``port`` like a USB serial device.
 
     ``on_event(dict)`` receives what the board reports (frames, display power,
@@ -67,7 +67,7 @@ class VMBoard:
     # -- life -------------------------------------------------------------------------
     def start(self):
         """Power the board on; returns once the VM has booted (main.py may still be starting)."""
-        self._thread = threading.Thread(target=self._supervise, name="vmboard", daemon=True)
+        self._thread = threading.Thread(target=self._supervise, name="micropython-device", daemon=True)
         self._thread.start()
         self.wait_booted(0)
         return self
@@ -215,7 +215,7 @@ class VMBoard:
 
 
 class MicroPythonSimulator:
-    """`fob sim --engine micropython`: a VMBoard reported through the same Observer as the CPython engine.
+    """`fob sim --engine micropython`: a MicroPythonDevice reported through the same Observer as the CPython engine.
 
     States are read from the flash the VM writes; a "code" event is emitted
     only when the VM's frame equals CPython's rendering of that code, for
@@ -229,7 +229,7 @@ class MicroPythonSimulator:
             tokendir.erase(self.directory)
         script = vmscript.runnable_script()  # before anything is reported: MissingNode says how to get it
         clock = tokendir.open_clock(self.directory, offset, drift_ppm)
-        self.vm = VMBoard(self.directory, clock=clock, on_event=self._on_event, script=script, **board)
+        self.vm = MicroPythonDevice(self.directory, clock=clock, on_event=self._on_event, script=script, **board)
         self.width, self.height = 128, self.vm.height
         self.port = self.port_path = self.vm.port
         self.observer = Observer(name, self.port, "micropython", self.vm.clock.now, events, views)

@@ -7,7 +7,7 @@ from fakeboard import FakeBoard
 from fobcore import render
 from fobcore.monofb import FrameBuffer
 from fobcore.record import Record, encode
-from mpvm import FOBCORE, VMBOARD, run
+from mpvm import FOBCORE, SCRIPT_BOARD, run
 from oracles import pyotp_totp_at
 
 NOW = 1_800_000_035
@@ -72,7 +72,7 @@ def test_cpython_and_micropython_render_identical_bytes(vm_cases, micropython_po
 
 VM_APP = """
 import binascii, json, os
-from vmboard import VmBoard
+from scriptboard import ScriptBoard
 from fobcore.app import App
 from fobcore.token import Token, TokenError
 
@@ -87,7 +87,7 @@ def refusal(call):
         return e.code
     return None
 
-board = VmBoard(NOW)
+board = ScriptBoard(NOW)
 app = App(board)
 app.press()
 out["blank"] = [app.token.state, list(app.shown), binascii.hexlify(board.buffer).decode()]
@@ -126,7 +126,7 @@ print(json.dumps(out))
 
 
 def test_the_app_through_every_state_inside_micropython(tmp_path, vm_cases, micropython_port):
-    out = json.loads(run(VM_APP % (NOW, SEED.hex()), copies=(FOBCORE, VMBOARD), port=micropython_port))
+    out = json.loads(run(VM_APP % (NOW, SEED.hex()), copies=(FOBCORE, SCRIPT_BOARD), port=micropython_port))
 
     blank_board = FakeBoard(tmp_path, NOW)
     fb = blank_board.framebuffer

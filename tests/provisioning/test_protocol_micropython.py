@@ -12,7 +12,7 @@ from fobcore import base32, hashes
 from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
 from fobcore.wire import LineAssembler, crc16, encode_frame, format_fields
-from mpvm import FOBCORE, VMBOARD, run
+from mpvm import FOBCORE, SCRIPT_BOARD, run
 
 NOW = 1_800_000_000
 FREE = 12345
@@ -23,9 +23,9 @@ from fobcore import hashes
 from fobcore.protocol import DeviceHandler
 from fobcore.wire import LineAssembler, crc16
 from fobcore.token import Token
-from vmboard import VmBoard
+from scriptboard import ScriptBoard
 
-class FixedBoard(VmBoard):
+class FixedBoard(ScriptBoard):
     name = "fake"
     def free_bytes(self):
         return %d
@@ -115,7 +115,7 @@ def test_protocol_runs_identically_in_micropython(tmp_path, vm_cases, monkeypatc
         "session": [None if line is None else line.hex() for line in session],
     }
     (tmp_path / "cases.json").write_text(json.dumps(cases))
-    output = run(VM_SCRIPT, copies=(FOBCORE, VMBOARD, (tmp_path, "/cases")), port=micropython_port)
+    output = run(VM_SCRIPT, copies=(FOBCORE, SCRIPT_BOARD, (tmp_path, "/cases")), port=micropython_port)
     got = json.loads(output.splitlines()[-1])
 
     assert got["crc"] == [binascii.crc_hqx(data, 0xFFFF) for data in crc_inputs] == [crc16(d) for d in crc_inputs]

@@ -291,7 +291,7 @@ let serialWaiter = null; // the app's callback for "bytes arrived"
 let buttonWaiter = null;
 let interruptMain = null; // while main.py runs: stops it as Ctrl-C does
 
-mp.registerJsModule("vmboard", {
+mp.registerJsModule("simhost", {
   serial_take: () => {
     const hex = Buffer.from(pending).toString("hex");
     pending.length = 0;

@@ -1,6 +1,6 @@
 """A board for the real main.py on the MicroPython unix port (installed as /lib/board.py).
 
-The VM board's display and files (vmboard.py), the real USB serial driver
+The VM board's display and files (scriptboard.py), the real USB serial driver
 (boards/drivers/usbserial.py) on the port's stdin and stdout, the host's
 clock, and a button nobody presses.  Each frame shown is written to stderr
 as a line "FRAME <unix time> <hex>", for the host to compare with CPython's rendering.
@@ -10,15 +10,15 @@ import asyncio
 import sys
 import time
 
+from scriptboard import ScriptBoard
 from usbserial import UsbSerial
-from vmboard import VmBoard
 
 from fobcore.board import Board
 
 DISPLAY_TIMEOUT_MS = 30000
 
 
-class UnixBoard(VmBoard):
+class UnixBoard(ScriptBoard):
     name = "unix"
 
     def __init__(self):

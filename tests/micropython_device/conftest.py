@@ -7,7 +7,7 @@ import time
 import pytest
 import serial
 
-from fobsim.micropython_engine import VMBoard
+from fobsim.micropython_engine import MicroPythonDevice
 
 MPREMOTE = (sys.executable, "-m", "mpremote")
 
@@ -52,7 +52,7 @@ class Line:
 @pytest.fixture
 def board(tmp_path):
     """A blank virtual MicroPython board, powered on."""
-    with VMBoard(tmp_path / "token") as vm:
+    with MicroPythonDevice(tmp_path / "token") as vm:
         yield vm
 
 

@@ -14,7 +14,7 @@ from flashimage import FAILURES, flash_firmware, inject, store_record
 
 from fobcore import render
 from fobcore.monofb import FrameBuffer
-from fobsim.micropython_engine import VMBoard
+from fobsim.micropython_engine import MicroPythonDevice
 
 HALTED = b"failed to start 3 times in a row; halted"
 
@@ -43,7 +43,9 @@ def test_a_sealed_fob_that_cannot_start_never_shows_a_prompt(tmp_path, failure, 
     record = store_record(flash, sealed=True)
     inject(flash, failure)
     frames = []
-    with VMBoard(tmp_path / "token", on_event=lambda e: e["event"] == "frame" and frames.append(e["data"])) as vm:
+    with MicroPythonDevice(
+        tmp_path / "token", on_event=lambda e: e["event"] == "frame" and frames.append(e["data"])
+    ) as vm:
         line = open_line(vm.port)
         line.expect(HALTED, timeout=60)
         assert vm.boots == 3 and vm.last_boot == "power"  # two hard resets, then the halt
@@ -59,7 +61,7 @@ def test_the_same_failure_on_a_blank_fob_opens_the_repl(tmp_path, open_line):
     flash = tmp_path / "token" / "flash"
     flash_firmware(flash)
     inject(flash, "app.mpy missing")
-    with VMBoard(tmp_path / "token") as vm:
+    with MicroPythonDevice(tmp_path / "token") as vm:
         line = open_line(vm.port)
         assert _prompt_after_enter(line, seconds=15)
         assert vm.boots == 1

@@ -10,7 +10,7 @@ from fakeboard import FakeBoard
 
 from fobcore.app import App
 from fobcore.token import Token
-from fobsim.micropython_engine import BOARD_SCRIPT, ROOT, MicroPythonSimulator, VMBoard, read_display
+from fobsim.micropython_engine import BOARD_SCRIPT, ROOT, MicroPythonDevice, MicroPythonSimulator, read_display
 from oracles import pyotp_totp_at
 
 SEED = bytes(range(20))
@@ -52,7 +52,7 @@ def test_bad_arguments_get_a_usage_line():
 
 
 def test_garbage_on_the_bridge_is_ignored(tmp_path, run_mpremote):
-    with VMBoard(tmp_path / "token") as vm:
+    with MicroPythonDevice(tmp_path / "token") as vm:
         vm._process.stdin.write('not json\n{"cmd": "no such command"}\n[1, 2]\n')
         vm._process.stdin.flush()
         done = run_mpremote(vm.port, "exec", "print('still here')")
@@ -100,7 +100,7 @@ def test_blank_forgets_flash_and_clock_only(tmp_path):
 
 def test_a_vm_that_cannot_boot_is_reported_not_restarted_for_ever(tmp_path, monkeypatch):
     monkeypatch.setattr("fobsim.micropython_engine.BOARD_SCRIPT", tmp_path / "missing.mjs")
-    vm = VMBoard(tmp_path / "token")
+    vm = MicroPythonDevice(tmp_path / "token")
     try:
         with pytest.raises(RuntimeError, match="exited with status 1 before booting"):
             vm.start()
@@ -110,6 +110,6 @@ def test_a_vm_that_cannot_boot_is_reported_not_restarted_for_ever(tmp_path, monk
 
 def test_the_flash_holding_the_seed_is_private(tmp_path):
     (tmp_path / "token" / "flash").mkdir(parents=True, mode=0o755)
-    vm = VMBoard(tmp_path / "token")
+    vm = MicroPythonDevice(tmp_path / "token")
     vm.stop()
     assert (tmp_path / "token" / "flash").stat().st_mode & 0o077 == 0

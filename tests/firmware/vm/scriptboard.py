@@ -8,7 +8,7 @@ import framebuf
 from fobcore.board import Board
 
 
-class VmBoard(Board):
+class ScriptBoard(Board):
     name = "vm"
 
     def __init__(self, unix_time=None, width=128, height=32, storage="/data"):

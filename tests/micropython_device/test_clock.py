@@ -3,11 +3,11 @@
 import time
 
 from fobsim.clock import VirtualClock
-from fobsim.micropython_engine import VMBoard
+from fobsim.micropython_engine import MicroPythonDevice
 
 
 def _fob_time(port, run_mpremote):
-    done = run_mpremote(port, "exec", "import vmboard; print(vmboard.time())")
+    done = run_mpremote(port, "exec", "import simhost; print(simhost.time())")
     assert done.returncode == 0, done.stderr
     return float(done.stdout)
 
@@ -15,7 +15,7 @@ def _fob_time(port, run_mpremote):
 def test_the_vm_reads_the_skewed_drifting_clock(tmp_path, run_mpremote):
     clock = VirtualClock(drift_ppm=500_000)  # half again as fast: visible within a second
     clock.skew(-3600)
-    with VMBoard(tmp_path / "token", clock=clock) as vm:
+    with MicroPythonDevice(tmp_path / "token", clock=clock) as vm:
         before_first = time.monotonic()
         first = _fob_time(vm.port, run_mpremote)
         after_first = time.monotonic()
@@ -29,10 +29,10 @@ def test_the_vm_reads_the_skewed_drifting_clock(tmp_path, run_mpremote):
 
 
 def test_a_time_set_in_the_vm_is_kept_with_the_token(tmp_path, run_mpremote):
-    with VMBoard(tmp_path / "token") as vm:
-        done = run_mpremote(vm.port, "exec", "import vmboard; vmboard.set_time(2000000000)")
+    with MicroPythonDevice(tmp_path / "token") as vm:
+        done = run_mpremote(vm.port, "exec", "import simhost; simhost.set_time(2000000000)")
         assert done.returncode == 0, done.stderr
     kept = VirtualClock.load(str(tmp_path / "token" / "clock.json"))
     assert abs(kept.now() - 2_000_000_000) < 5
-    with VMBoard(tmp_path / "token") as vm:
+    with MicroPythonDevice(tmp_path / "token") as vm:
         assert abs(_fob_time(vm.port, run_mpremote) - 2_000_000_000) < 5

@@ -1,6 +1,6 @@
 """The virtual board speaks what a MicroPython board speaks over USB: REPLs, Ctrl-C, soft reset, flash."""
 
-from fobsim.micropython_engine import VMBoard
+from fobsim.micropython_engine import MicroPythonDevice
 
 
 def test_mpremote_exec_runs_in_micropython(board, run_mpremote, open_line):
@@ -24,7 +24,7 @@ def test_a_copied_file_survives_a_soft_reset_and_a_power_cycle(board, tmp_path, 
     assert board.boots >= 2  # the soft reset restarted the VM
     assert (board.directory / "flash" / "note.txt").read_bytes() == source.read_bytes()  # written through
     board.stop()
-    with VMBoard(board.directory) as again:
+    with MicroPythonDevice(board.directory) as again:
         copied = tmp_path / "back.bin"
         done = run_mpremote(again.port, "fs", "cp", ":blob.bin", str(copied))
         assert done.returncode == 0, done.stderr

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from fobsim.micropython_engine import VMBoard
+from fobsim.micropython_engine import MicroPythonDevice
 
 FOB = str(Path(sys.executable).with_name("fob"))
 RUNS = 3
@@ -53,7 +53,9 @@ def main():
 
     with tempfile.TemporaryDirectory() as directory:
         inventory = Path(directory) / "inventory.sqlite3"
-        with VMBoard(Path(directory) / "token", on_event=watch, display_timeout_ms=DISPLAY_TIMEOUT_MS) as board:
+        with MicroPythonDevice(
+            Path(directory) / "token", on_event=watch, display_timeout_ms=DISPLAY_TIMEOUT_MS
+        ) as board:
             flash = []
             for _ in range(RUNS):
                 boots = board.boots
