@@ -158,7 +158,7 @@ def over_http(label, url, directory, hostile=False):
     _, seeds = provision(engine, HTTP_USERS, time.time)
     engine.dispose()
     stop, uploads = threading.Event(), []
-    with serving(url, directory) as port:
+    with serving(url, directory) as (port, _):
         now = time.time()
         requests = [("/api/v1/users/u%d/verify" % i, {"code": totp(seed).at(now)}) for i, seed in enumerate(seeds)]
         warm_up(port, requests[:HTTP_CLIENTS])
