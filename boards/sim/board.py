@@ -57,6 +57,9 @@ class SimulatorBoard(Board):
     def set_time(self, unix_seconds):
         simhost.set_time(unix_seconds)
 
+    def button_down(self):
+        return simhost.button_down()
+
     async def wait_button(self, timeout_ms):
         if not self._presses:
             try:

@@ -29,6 +29,7 @@ class VirtualBoard(Board):
         self._on_clock_set = on_clock_set
         self._token_name = token_name
         self._pressed = None
+        self._held_until = 0  # ticks_ms until which the button is held down
         self._presses = 0
         self.last_time = None  # the last reading of time(): what the firmware's latest code was computed for
 
@@ -69,11 +70,16 @@ class VirtualBoard(Board):
         return a - b
 
     # button
-    def press(self):
-        """A button press (from the window, a key or standard input); call in the board's event loop."""
+    def press(self, hold_ms=0):
+        """A button press (from the window, a key or standard input), held ``hold_ms`` of fob time;
+        call in the board's event loop."""
+        self._held_until = self.ticks_ms() + hold_ms
         self._presses += 1
         if self._pressed is not None:
             self._pressed.set()
+
+    def button_down(self):
+        return self.ticks_diff(self._held_until, self.ticks_ms()) > 0
 
     async def wait_button(self, timeout_ms):
         if self._pressed is None:

@@ -70,8 +70,8 @@ def parse(line):
 def apply(simulator, command):
     """Do ``command`` (from parse) on a CPython-engine fobsim.simulator.Simulator, in its event loop."""
     name, board, clock, observer = command["cmd"], simulator.board, simulator.clock, simulator.observer
-    if name in ("press", "long-press"):  # the firmware acts on the press; how long it is held does not matter to it
-        board.press()
+    if name in ("press", "long-press"):  # held about 3 s, the firmware shows its information screen
+        board.press(command.get("ms", 0))
     elif name == "clock" and "jump" in command:
         now = clock.now()
         if now is None:

@@ -49,11 +49,12 @@ def read_display(frame, flash, fob_time, width=128, height=32):
     mirror = _FlashMirror(flash, width, height)
     app = App(mirror)
     whole = int(fob_time)
-    for mirror.now in (whole, whole - 1, whole + 1, whole - 2):
-        view = app.view()
-        app.draw(view)
-        if bytes(mirror.framebuffer.buf) == frame:
-            return view
+    for app.info in (False, True):  # the code or state screen, or the information screen of a long press
+        for mirror.now in (whole, whole - 1, whole + 1, whole - 2):
+            view = app.view()
+            app.draw(view)
+            if bytes(mirror.framebuffer.buf) == frame:
+                return view
     return None
 
 

@@ -193,9 +193,9 @@ class MicroPythonDevice:
             return None if self._process is None else self._process.pid
 
     # -- the board's controls -------------------------------------------------------------
-    def press(self):
-        """Press the button."""
-        self._send({"cmd": "press"})
+    def press(self, hold_ms=0):
+        """Press the button, held ``hold_ms``."""
+        self._send({"cmd": "press", "ms": hold_ms})
 
     def heap(self, timeout=10):
         """The VM's heap now: {"alloc": in use, "live": in use after a collection, "free": bytes}.
@@ -256,11 +256,11 @@ class MicroPythonSimulator:
         """End run(); safe to call from any thread."""
         self._stopped.set()
 
-    def press(self):
-        """Press the button; safe to call from any thread."""
+    def press(self, hold_ms=0):
+        """Press the button (held ``hold_ms``); safe to call from any thread."""
         with self._lock:
             self._presses += 1
-        self.vm.press()
+        self.vm.press(hold_ms)
 
     def control(self, line):
         """The control channel (fobsim.control): the VM takes presses; the rest is the CPython engine's."""
@@ -270,7 +270,7 @@ class MicroPythonSimulator:
             self.observer.emit("error", error=str(error))
             return
         if command["cmd"] in ("press", "long-press"):
-            self.press()
+            self.press(command.get("ms", 0))
         else:
             self.observer.emit("error", error="%s: not available under --engine micropython" % command["cmd"])
 

@@ -22,6 +22,7 @@ class Observer:
         self.state = None
         self._display_on = False
         self._last_code = None
+        self._info_shown = False  # the information screen (a long press) is up
 
     def emit(self, event, **fields):
         if self.events is not None:
@@ -50,6 +51,10 @@ class Observer:
 
     def shown(self, view, fob_time):
         """The firmware drew ``view`` (an App view tuple) for ``fob_time``; None: a frame no App view matches."""
+        info = view is not None and view[0] == "info"
+        if info and not self._info_shown:
+            self.emit("info", serial=None if view[1] == "-" else view[1], time=view[2], battery=view[3])
+        self._info_shown = info
         if view is not None and view[0] == "code":
             if view[1] != self._last_code:
                 self._last_code = view[1]

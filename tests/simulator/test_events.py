@@ -1,5 +1,6 @@
 """`--json-events` says the same things the same way under both engines (one fobsim.observer)."""
 
+import re
 import subprocess
 import sys
 
@@ -32,6 +33,11 @@ def test_events_of_a_blank_fob_then_presses(tmp_path, engine):
         for press in (first, second):
             assert press["shows"] == "code" and press["serial"] == serial and len(press["code"]) == 6
         assert isinstance(first["time"], int) and first["seconds_left"] >= 0
+
+        sim.send("long-press", ms=4000)  # held past the firmware's 3 s: the information screen
+        assert sim.next_event("press")["shows"] == "code"
+        info = sim.next_event("info")
+        assert info["serial"] == serial and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", info["time"])
 
 
 def test_a_reset_while_the_display_is_on_pairs_every_on_with_an_off(tmp_path):

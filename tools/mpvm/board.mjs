@@ -289,6 +289,7 @@ for (const name of ["stat", "lstat"]) {
 
 let serialWaiter = null; // the app's callback for "bytes arrived"
 let buttonWaiter = null;
+let heldUntil = 0; // Date.now() until which the button is held down
 let interruptMain = null; // while main.py runs: stops it as Ctrl-C does
 
 mp.registerJsModule("simhost", {
@@ -304,6 +305,7 @@ mp.registerJsModule("simhost", {
   on_button: (callback) => {
     buttonWaiter = callback;
   },
+  button_down: () => Date.now() < heldUntil,
   show: (hex) => emit("frame", { data: hex, fob: lastTime }), // the time the firmware read for this frame
   display_power: (on) => emit("power", { on: !!on }),
   height: () => opts.height,
@@ -475,7 +477,10 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
   } catch {
     return;
   }
-  if (message.cmd === "press" && buttonWaiter) buttonWaiter();
+  if (message.cmd === "press") {
+    heldUntil = Date.now() + (message.ms || 0);
+    if (buttonWaiter) buttonWaiter();
+  }
   else if (message.cmd === "heap") {
     const gc = mp.pyimport("gc");
     const before = gc.mem_alloc();
