@@ -85,13 +85,19 @@ def _same_token(before, after):
     return all(getattr(old, name) == getattr(new, name) for name in kept) and new.known >= old.known
 
 
-def _judge_frames(outcome, frames, record, work):
-    """Count the code frames; any frame that is not what CPython draws for ``record`` is a wrong code."""
+def _judge_frames(outcome, frames, record, work, blank_before=False):
+    """Count the code frames; any frame that is not what CPython draws for ``record`` is a wrong code.
+
+    ``blank_before``: the fob was blank before ``record`` was written, so a frame may still be the blank
+    fob's screen (one a fob that failed after provisioning never redrew): a screen, not a code."""
     flash = work / "mirror"
     (flash / "data").mkdir(parents=True, exist_ok=True)
     (flash / "data" / "seed.rec").write_bytes(record)
     for stamp, frame in frames:
         view = read_display(bytes.fromhex(frame), flash, stamp)
+        if view is None and blank_before:
+            view = read_display(bytes.fromhex(frame), work / "blank", stamp)
+            view = None if view is None or view[0] == "code" else view
         if view is None:
             outcome.wrong_code = True  # not even a screen CPython would draw now
         elif view[0] == "code":
@@ -170,7 +176,7 @@ def provisioning(heapsize):
             except ValueError:
                 outcome.corrupt_record = True
             else:
-                _judge_frames(outcome, seen[-1:], record, work)
+                _judge_frames(outcome, seen[-1:], record, work, blank_before=True)
                 outcome.ok = provisioned and alive and decoded.sealed
     return outcome
 
