@@ -36,11 +36,12 @@ def _seed(inventory, serial, tmp_path):
 
 
 def _shown_code(sim, serial):
-    """The code the fob shows when pressed now (events from before are dropped)."""
+    """The code the fob shows when pressed now, from the press event (a ``code`` event comes only when the
+    code changes, and the fob may already show this one)."""
     sim.pending_events()
-    sim.press()
     while True:
-        shown = sim.next_event("code", serial=serial)
+        sim.press()
+        shown = sim.next_event("press", shows="code", serial=serial)
         if abs(shown["time"] - time.time()) < 5:
             return shown
 
