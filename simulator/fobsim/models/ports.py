@@ -311,7 +311,7 @@ class Machine:
             return None
 
         module = types.ModuleType("machine")
-        for name, value in dict(
+        vars(module).update(
             Pin=Pin,
             I2C=I2C,
             ADC=ADC,
@@ -329,8 +329,7 @@ class Machine:
             WDT_RESET=WDT_RESET,
             DEEPSLEEP_RESET=DEEPSLEEP_RESET,
             SOFT_RESET=SOFT_RESET,
-        ).items():
-            setattr(module, name, value)
+        )
         return module
 
     def esp32_module(self):
@@ -372,7 +371,7 @@ class Machine:
             return calendar.timegm(tuple(t[:6])) - epoch
 
         module = types.ModuleType("time")
-        for name, value in dict(
+        vars(module).update(
             time=lambda: int(m.rtc_seconds()),
             ticks_ms=ticks_ms,
             ticks_diff=ticks_diff,
@@ -382,6 +381,5 @@ class Machine:
             gmtime=gmtime,
             localtime=gmtime,
             mktime=mktime,
-        ).items():
-            setattr(module, name, value)
+        )
         return module

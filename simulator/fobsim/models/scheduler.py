@@ -175,7 +175,7 @@ class Scheduler:
                 return self.stream.read(n)
 
         asyncio = types.ModuleType("asyncio")
-        for name, value in dict(
+        vars(asyncio).update(
             run=self.run,
             sleep=sleep,
             sleep_ms=sleep_ms,
@@ -188,6 +188,5 @@ class Scheduler:
             StreamReader=StreamReader,
             TimeoutError=TimeoutError,
             CancelledError=CancelledError,
-        ).items():
-            setattr(asyncio, name, value)
+        )
         return asyncio
