@@ -62,6 +62,14 @@ def run(installed, *argv, env=None, timeout=120):
     )
 
 
+def start(installed, *argv, env=()):
+    """The installed ``fob`` started with ``argv`` in the directory outside the checkout, output piped."""
+    venv, away = installed
+    environment = {**os.environ, **{name: str(value) for name, value in dict(env).items()}}
+    argv = [venv / "bin" / "fob", *map(str, argv)]
+    return subprocess.Popen(argv, cwd=away, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+
+
 def test_the_installed_fob_is_the_wheel_not_the_checkout(installed):
     venv, _ = installed
     where = subprocess.run(
@@ -82,14 +90,9 @@ def test_flash_finds_its_firmware_and_boards_outside_the_checkout(installed):
 
 
 def test_sim_runs_headless_outside_the_checkout(installed):
-    venv, away = installed
-    process = subprocess.Popen(
-        [venv / "bin" / "fob", "sim", "--headless", "--json-events", "--dir", str(away / "fob")],
-        cwd=away,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "XDG_DATA_HOME": str(away / "data")},
+    _, away = installed
+    process = start(
+        installed, "sim", "--headless", "--json-events", "--dir", away / "fob", env={"XDG_DATA_HOME": away / "data"}
     )
     try:
         ready = json.loads(process.stdout.readline())
@@ -111,14 +114,7 @@ def test_the_micropython_engine_says_how_to_get_node_then_runs_from_the_cache(in
     cache.mkdir(parents=True)
     (cache / "node_modules").symlink_to(ROOT / "node_modules")
     venv, _ = installed
-    process = subprocess.Popen(
-        [venv / "bin" / "fob", *argv],
-        cwd=away,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "XDG_CACHE_HOME": str(away / "cache")},
-    )
+    process = start(installed, *argv, env={"XDG_CACHE_HOME": away / "cache"})
     try:
         ready = json.loads(process.stdout.readline())
         assert ready["event"] == "ready" and ready["engine"] == "micropython"
