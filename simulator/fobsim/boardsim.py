@@ -56,21 +56,20 @@ class BoardSim:
         """Let real time catch up with virtual ``target``; False if a press came first (the world looks again)."""
         if self._started is None:
             self._started = (time.monotonic(), self.fob.world.now)
-        if True:
-            real, virtual = self._started
-            wait = (target - virtual) / self.speed - (time.monotonic() - real)
-            try:
-                if wait == float("inf"):
-                    self.presses.get()  # asleep with only the button to wake it
-                else:
-                    self.presses.get(timeout=max(0.0, wait))
-            except queue.Empty:
-                return True
-            if self._stopped:
-                self.fob.world.end = self.fob.world.now
-                return False
-            self.fob.press_at(self.fob.world.now)
+        real, virtual = self._started
+        wait = (target - virtual) / self.speed - (time.monotonic() - real)
+        try:
+            if wait == float("inf"):
+                self.presses.get()  # asleep with only the button to wake it
+            else:
+                self.presses.get(timeout=max(0.0, wait))
+        except queue.Empty:
+            return True
+        if self._stopped:
+            self.fob.world.end = self.fob.world.now
             return False
+        self.fob.press_at(self.fob.world.now)
+        return False
 
     def _screen(self, t, frame):
         rows = screen.pixel_rows(frame, 128, len(frame) * 8 // 128)
