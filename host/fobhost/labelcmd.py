@@ -6,6 +6,7 @@ from pathlib import Path
 import barcode
 from barcode.writer import ImageWriter, SVGWriter
 
+from fobcore import limits
 from fobhost import outfile, serials
 from fobhost.errors import UsageError
 
@@ -30,7 +31,9 @@ def register(subparsers):
         help="draw a fob's serial-number label (SVG or PNG)",
         description="Draw the serial number as text and as a Code 128 barcode into FILE.svg or FILE.png.",
     )
-    parser.add_argument("serial", metavar="SERIAL", help="the serial number, 8 to 12 digits")
+    parser.add_argument(
+        "serial", metavar="SERIAL", help="the serial number, %d to %d digits" % (limits.MIN_SERIAL, limits.MAX_SERIAL)
+    )
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     parser.set_defaults(run=run)
@@ -47,7 +50,7 @@ def render(serial, suffix):
 
 def run(args):
     if not serials.is_serial(args.serial):
-        raise UsageError("the serial number must be 8 to 12 digits")
+        raise UsageError("the serial number must be %d to %d digits" % (limits.MIN_SERIAL, limits.MAX_SERIAL))
     output = Path(args.output)
     suffix = output.suffix.lower()
     if suffix not in WRITERS:

@@ -27,7 +27,7 @@ from sqlalchemy import exc as sql_errors
 from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fobauth import errors, settings
+from fobauth import errors, passwords, settings
 from fobauth.limits import Guard
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
@@ -39,7 +39,7 @@ DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
 log = logging.getLogger("fobauth.api")
 
 Identifier = Field(min_length=1, max_length=ID_LENGTH)
-Secret = Field(min_length=1, max_length=1024)
+Secret = Field(min_length=1, max_length=passwords.MAX_LENGTH)
 Code = Field(max_length=64)
 
 
@@ -274,7 +274,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     )
     async def import_tokens(
         request: Request,
-        x_pskc_password: Annotated[str | None, Header(max_length=1024)] = None,
+        x_pskc_password: Annotated[str | None, Header(max_length=passwords.MAX_LENGTH)] = None,
         x_pskc_key: Annotated[str | None, Header(pattern="^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$")] = None,
     ) -> Imported:
         """Import a PSKC (RFC 6030) document; all its tokens or none.  A protected one is opened by its

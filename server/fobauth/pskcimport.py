@@ -31,7 +31,6 @@ from fobauth.errors import BadPskc, BadSerial
 from fobcore import otp
 
 TOTP_URN = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
-MAX_DOCUMENT_BYTES = settings.MAX_PSKC_BYTES
 # the ciphers RFC 6030 section 6.1 names, by their python-pskc URI ending, with their key length
 CIPHERS = {
     "#aes128-cbc": 16,
@@ -183,8 +182,8 @@ def _open(parsed, password, psk):
 
 def read(document, password=None, psk=None):
     """The tokens of a PSKC document (bytes); ``password`` or ``psk`` (AES key bytes) opens a protected one."""
-    if not isinstance(document, bytes | bytearray) or len(document) > MAX_DOCUMENT_BYTES:
-        raise BadPskc("the PSKC document must be at most %d bytes" % MAX_DOCUMENT_BYTES)
+    if not isinstance(document, bytes | bytearray) or len(document) > settings.MAX_PSKC_BYTES:
+        raise BadPskc("the PSKC document must be at most %d bytes" % settings.MAX_PSKC_BYTES)
     try:
         safe_xml.fromstring(document, forbid_dtd=True)
     except defusedxml.DefusedXmlException:

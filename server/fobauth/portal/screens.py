@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from fobauth import entry, errors
+from fobauth import entry, errors, passwords
 from fobauth.portal import i18n, security
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.schema import ID_LENGTH
@@ -32,7 +32,7 @@ HERE = Path(__file__).parent
 PENDING_SECONDS = 5 * 60  # between the password and the code (or the registration choice)
 USER_PASSWORD_RATE = Rate(10, 60)  # login and confirmation password attempts per user id
 SOURCE_PASSWORD_RATE = Rate(100, 60)  # and per client address (an office may share one)
-MAX_PASSWORD = 1024
+MAX_PASSWORD = passwords.MAX_LENGTH
 MAX_TYPED = 64  # serial numbers and codes; entry.py refuses what is longer
 log = logging.getLogger("fobauth.portal")
 
