@@ -22,6 +22,9 @@ pyexec_file_if_exists returned non-zero).
 """
 
 try:
+    FAILED_BOOTS = "/failed_boots"  # failed starts in a row, on the flash; absent while all is well
+    MAX_FAILED_BOOTS = 3
+    hardware = None  # (no jump yet: these are set before anything can fail)
     import micropython
 
     micropython.kbd_intr(-1)  # no new Ctrl-C; one already received is raised at the next jump, still in here
@@ -29,9 +32,6 @@ try:
         import latch  # noqa: F401 -- boards/<name>/latch.py holds the power latch, before anything slow
     except ImportError:
         pass  # a board without a power latch
-    FAILED_BOOTS = "/failed_boots"  # failed starts in a row, on the flash; absent while all is well
-    MAX_FAILED_BOOTS = 3
-    hardware = None
 
     import asyncio
 

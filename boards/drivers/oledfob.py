@@ -30,7 +30,7 @@ class OledFobBoard(Board):
         self._last_press = 0
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
-        self._down = not self.button.value()  # a press held through the boot is that boot's press
+        self._down = self.button_down()  # a press held through the boot is that boot's press
         self.serial = UsbSerial()
         try:
             os.mkdir(self.storage_dir())
@@ -55,7 +55,7 @@ class OledFobBoard(Board):
 
     def new_press(self):
         """True if the button is down now and was up at the last look: one press, however long it is held."""
-        down = not self.button.value()
+        down = self.button_down()
         new = down and not self._down
         self._down = down
         return new
