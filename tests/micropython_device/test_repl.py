@@ -51,6 +51,16 @@ def test_a_missing_file_is_reported_as_a_board_reports_it(board, run_mpremote, o
     assert "No such file" in done.stderr or "ENOENT" in done.stderr
 
 
+def test_an_errno_split_across_two_writes_is_still_reported_as_a_board_reports_it(board, run_mpremote, open_line):
+    # Under CPU load the VM's output can leave in two writes between "OSError: 44" and its line end (the
+    # 5 ms poll flushes mid-line); mpremote then saw WASI's 44, not ENOENT, and `fob flash` failed.  The
+    # sleep stands in for that stall: time.sleep_ms polls the line, which flushes what was printed.
+    script = "import time\nprint('OSError: 44', end='')\ntime.sleep_ms(30)\nprint()\n"
+    done = run_mpremote(board.port, "exec", script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "OSError: [Errno 2] ENOENT"
+
+
 def test_ctrl_c_interrupts_a_running_loop_and_the_repl_goes_on(board, run_mpremote, open_line):
     line = open_line(board.port)
     line.send(b"\r\x03\x01")
