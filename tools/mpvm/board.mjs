@@ -56,6 +56,9 @@ import { SerialLine } from "./serialline.mjs";
 const EXIT_HARD = 66;
 // What gc.mem_free() adds to the free bytes on this port: gc_get_max_new_split (ports/webassembly/main.c).
 const MAX_NEW_SPLIT = 128 * 1024 * 1024;
+// An added area holds at least 2 KiB more than the allocation that failed (py/gc.c, gc_try_add_heap);
+// the sum of used and free bytes itself moves by a block or so as the heap fills.
+const MIN_AREA = 1024;
 
 function parseArgs(argv) {
   const opts = { boot: "power", heapsize: 256 * 1024, clock: null, displayTimeoutMs: 30000, height: 32, heapWatch: 0 };
@@ -175,7 +178,7 @@ let grown = opts.heapWatch ? false : null;
 if (opts.heapWatch) {
   gc.disable(); // py/gc.c, gc_alloc: no threshold collection, so an added area stays until watch() collects
   const watch = () => {
-    if (heapTotal() > firstTotal) grown = true;
+    if (heapTotal() > firstTotal + MIN_AREA) grown = true;
     gc.collect(); // marks it pending: it runs as this call returns to JavaScript (ports/webassembly/main.c)
   };
   setInterval(watch, opts.heapWatch).unref();
@@ -183,7 +186,7 @@ if (opts.heapWatch) {
 
 function reportHeap() {
   const before = gc.mem_alloc();
-  if (opts.heapWatch && heapTotal() > firstTotal) grown = true;
+  if (opts.heapWatch && heapTotal() > firstTotal + MIN_AREA) grown = true;
   gc.collect();
   emit("heap", { alloc: before, live: gc.mem_alloc(), free: gc.mem_free() - MAX_NEW_SPLIT, total: heapTotal(), grown });
 }
