@@ -113,3 +113,13 @@ def test_the_flash_holding_the_seed_is_private(tmp_path):
     vm = MicroPythonDevice(tmp_path / "token")
     vm.stop()
     assert (tmp_path / "token" / "flash").stat().st_mode & 0o077 == 0
+
+
+def test_an_errno_split_across_two_writes_is_still_reported_as_a_board_reports_it(board, run_mpremote, open_line):
+    # Under CPU load the VM's output can leave in two writes between "OSError: 44" and its line end (the
+    # 5 ms poll flushes mid-line); mpremote then saw WASI's 44, not ENOENT, and `fob flash` failed.  The
+    # sleep stands in for that stall: time.sleep_ms polls the line, which flushes what was printed.
+    script = "import time\nprint('OSError: 44', end='')\ntime.sleep_ms(30)\nprint()\n"
+    done = run_mpremote(board.port, "exec", script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "OSError: [Errno 2] ENOENT"

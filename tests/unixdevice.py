@@ -1,0 +1,164 @@
+"""A MicroPython board on the unix port behind a pty: what MicroPythonDevice is for the WebAssembly port.
+
+The unix port's REPL is a board's own (ports/unix/main.c, do_repl runs
+pyexec_friendly_repl and pyexec_raw_repl, as ports/rp2/main.c does), so
+mpremote and pyserial talk to it as to a USB board.  Two things a board
+does are done here instead:
+
+- a soft reset (Ctrl-D at either REPL, SystemExit out of main.py) ends the
+  process (do_repl returns on PYEXEC_FORCED_EXIT), so this supervisor prints
+  "MPY: soft reboot" and boots the next one, back into the raw REPL when the
+  reset came from there (tools/mpvm/unixport.py repl-raw, then Ctrl-A);
+- Ctrl-C while code runs: the port takes it as SIGINT (ports/unix/unix_mphal.c,
+  sighandler), so the process runs with the pty as its controlling terminal:
+  the line discipline turns Ctrl-C into SIGINT while code runs, and passes it
+  as a byte while the REPL reads a line (mp_hal_stdio_mode_raw clears ISIG).
+
+The flash is a littlefs image (``image``) of the board's block size; the
+process's HOME is the board's directory (the REPL keeps its history there).
+"""
+
+import fcntl
+import os
+import select
+import subprocess
+import tempfile
+import termios
+import threading
+import tty
+from pathlib import Path
+
+from mpvm import make_image, run_on_image, unix_command
+
+HEAPSIZE = 256 * 1024
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+READY = b"\x1b]mpvm-ready\x07"  # tools/mpvm/unixport.py READY: a script runs, Ctrl-C lands in it
+PROMPTS = (b">>> ", RAW_BANNER)
+FRIENDLY_MARK = b'Type "help()" for more information.'
+
+
+def _controlling_tty():
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # after setsid (start_new_session): the pty's Ctrl-C is our SIGINT
+
+
+class UnixDevice:
+    """A board on the unix port; ``start()`` it, then use ``port`` like a USB serial device."""
+
+    def __init__(self, directory, heapsize=HEAPSIZE):
+        self.directory = Path(directory)
+        self.image = self.directory / "flash.img"
+        self.heapsize = heapsize
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.port = os.ttyname(self._slave)
+        self.boots = 0
+        self.failure = None  # why the board cannot run, once it cannot
+        self._process = None
+        self._stopping = False
+        self._booted = threading.Condition()
+        self._thread = None
+
+    def start(self):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.image.exists():
+            with tempfile.TemporaryDirectory() as empty:
+                make_image(self.image, [(empty, "/")])
+        self._thread = threading.Thread(target=self._supervise, name="unix-device", daemon=True)
+        self._thread.start()
+        with self._booted:
+            self._booted.wait_for(lambda: self.boots > 0, timeout=30)
+        return self
+
+    def stop(self):
+        self._stopping = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        for fd in (self._master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def read_flash(self, path):
+        """The bytes of ``path`` on the board's flash, or None (read by the unix port itself)."""
+        script = "try:\n    print(open(%r, 'rb').read().hex())\nexcept OSError:\n    print('none')\n" % path
+        out = run_on_image(script, self.image).strip()
+        return None if out == "none" else bytes.fromhex(out)
+
+    def _boot(self, mode):
+        master, slave = os.openpty()
+        tty.setraw(slave)  # bytes pass unchanged, as over USB...
+        attributes = termios.tcgetattr(slave)
+        attributes[3] |= termios.ISIG  # ...but Ctrl-C is SIGINT while code runs (mp_hal_stdio_mode_orig)
+        termios.tcsetattr(slave, termios.TCSANOW, attributes)
+        env = {key: value for key, value in os.environ.items() if key != "MICROPYINSPECT"}
+        env["HOME"] = str(self.directory)
+        self._process = subprocess.Popen(
+            unix_command(self.heapsize, mode, self.image),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=self.directory,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_controlling_tty,
+        )
+        os.close(slave)
+        with self._booted:
+            self.boots += 1
+            self._booted.notify_all()
+        return master
+
+    def _supervise(self):
+        raw = False
+        while not self._stopping:
+            vm = self._boot("repl-raw" if raw else "repl")
+            muted = raw
+            seen = b""
+            up = False  # until a script or the REPL runs, what the host sends waits (in the pty's buffer)
+            while True:
+                ready, _, _ = select.select([self._master, vm] if up else [vm], [], [], 0.2)
+                try:
+                    if self._master in ready:
+                        os.write(vm, os.read(self._master, 4096))
+                    data = os.read(vm, 4096) if vm in ready else b""
+                except OSError:
+                    break  # EIO: the process has ended and its pty closed
+                if not data and self._process.poll() is not None:
+                    break
+                if not up:
+                    early = seen + data
+                    if READY in early:
+                        data = early.split(READY, 1)[1]  # before it, only the runner's own start
+                    elif not any(prompt in early for prompt in PROMPTS):
+                        seen = early
+                        continue
+                    else:
+                        data = early
+                    up, seen = True, b""
+                    if muted:
+                        os.write(vm, b"\x01")  # a board soft-reset from the raw REPL comes back to it
+                seen = (seen + data)[-64:]
+                if muted and RAW_BANNER in seen:
+                    muted, data = False, seen[seen.index(RAW_BANNER) :]
+                last_raw, last_friendly = seen.rfind(RAW_BANNER), seen.rfind(FRIENDLY_MARK)
+                if last_raw != last_friendly:
+                    raw = last_raw > last_friendly  # the REPL the board last announced
+                if not muted and data:
+                    os.write(self._master, data)
+            self._process.wait()
+            os.close(vm)
+            if not up:  # it never came up: booting it again would loop
+                self.failure = "the unix port exited before it ran a script or its REPL: %r" % seen[-300:]
+                break
+            if not self._stopping:
+                os.write(self._master, b"MPY: soft reboot\r\n")
