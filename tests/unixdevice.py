@@ -99,6 +99,8 @@ class UnixDevice:
         tty.setraw(slave)  # bytes pass unchanged, as over USB...
         attributes = termios.tcgetattr(slave)
         attributes[3] |= termios.ISIG  # ...but Ctrl-C is SIGINT while code runs (mp_hal_stdio_mode_orig)
+        for other in (termios.VQUIT, termios.VSUSP):  # and no other byte is a signal (_POSIX_VDISABLE)
+            attributes[6][other] = b"\0"
         termios.tcsetattr(slave, termios.TCSANOW, attributes)
         env = {key: value for key, value in os.environ.items() if key != "MICROPYINSPECT"}
         env["HOME"] = str(self.directory)

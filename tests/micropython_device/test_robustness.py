@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from fakeboard import FakeBoard
+from vmboards import DEVICES
 
 from fobcore.app import App
 from fobcore.token import Token
@@ -17,8 +18,13 @@ SEED = bytes(range(20))
 NOW = 1_800_000_000
 
 
-def test_line_noise_at_the_repl_leaves_a_working_board(board, open_line):
-    line = open_line(board.port)
+@pytest.mark.parametrize("port", sorted(DEVICES))
+def test_line_noise_at_the_repl_leaves_a_working_board(port, tmp_path, open_line):
+    with DEVICES[port](tmp_path / "token") as board:
+        _line_noise_leaves_a_working_repl(open_line(board.port))
+
+
+def _line_noise_leaves_a_working_repl(line):
     noise = random.Random(6).randbytes(4096).replace(b"\x04", b"")  # Ctrl-D would just soft-reset
     line.send(noise)
     line.friendly()
