@@ -163,12 +163,12 @@ def error_response(error):
     if isinstance(error, SeedKeyError):
         log.error("%s", error)  # names the token, never its seed
         return JSONResponse({"error": "seed_unreadable", "message": "the token's seed cannot be opened"}, 500)
-    retry = {"Retry-After": str(settings.OUTAGE_RETRY_AFTER)}
     if database_outage(error):
         log.error("database unavailable: %s", type(error).__name__)
+        retry = {"Retry-After": str(settings.OUTAGE_RETRY_AFTER)}  # waiting helps here, not after a bug
         return JSONResponse({"error": "unavailable", "message": "the database is unavailable"}, 503, retry)
     log.error("internal error: %s", type(error).__name__)
-    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500, retry)
+    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500)
 
 
 class Gate:
