@@ -4,7 +4,6 @@ Importable without the service's dependencies, so that `fob` (whose help
 shows them) starts as fast without the server as with it.
 """
 
-import os
 from pathlib import Path
 
 import platformdirs
@@ -23,12 +22,6 @@ API_KEY_ENV = "FOB_API_KEY"
 SEED_KEY_ENV = "FOB_SEED_KEY"
 USER_RATE_ENV = "FOB_USER_RATE"
 SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
-
-
-def make_data_dir(path):
-    """Create DATA_DIR (0700) when ``path`` (a file or SQLite URL) lies in it."""
-    if str(DATA_DIR) in str(path):
-        os.makedirs(DATA_DIR, mode=0o700, exist_ok=True)
 
 
 ROLES = ("master", "admin", "user")
