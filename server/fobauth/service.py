@@ -117,7 +117,6 @@ class AuthService:
         # the statements and the decision are the same (tests compare the two).
         fast = FastPath(engine) if fast_path else None
         self._sessions = fast.session if fast else functools.partial(acceptance.general_session, engine)
-        self._in_one = engine.dialect.name != "sqlite"  # PostgreSQL: each write is one statement
 
     def _now(self):
         return int(self._clock())
@@ -287,7 +286,7 @@ class AuthService:
 
     # -- codes --------------------------------------------------------------
 
-    def _decide(self, run, row, token, now, codes, event, resync=False, in_one=False, unbound=False):
+    def _decide(self, run, row, token, now, codes, event, resync=False, unbound=False):
         """Decide about ``codes`` for the user ``row`` and ``token`` (fobauth.decision) and carry the decision
         out through ``run`` (fobauth.acceptance); the refusal, or None when accepted."""
         outcome = decision.decide(
@@ -299,7 +298,7 @@ class AuthService:
             suspended=bool(row.suspended),
             resync=resync,
         )
-        results = acceptance.record(run, outcome, row, token, now, event, row.user_id, self.policy, in_one, unbound)
+        results = acceptance.record(run, outcome, row, token, now, event, row.user_id, self.policy, unbound)
         return _refusal(results, outcome)
 
     def _check_once(self, user_id, codes, event, resync, now):
@@ -308,7 +307,7 @@ class AuthService:
             if row is None:
                 return errors.UnknownUser()
             token = row if row.token_id is not None else None
-            return self._decide(run, row, token, now, codes, event, resync, self._in_one)
+            return self._decide(run, row, token, now, codes, event, resync)
 
     def _check(self, user_id, codes, event, resync=False):
         now = self._now()
