@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fobauth import audit
 from fobauth import decision as decided
+from fobauth.database import Dropped
 from fobauth.schema import tokens, users
 
 TOKEN_COLUMNS = (
@@ -192,10 +193,6 @@ def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
     return [params[audit.RESULT]]
 
 
-class Dropped(Exception):
-    """The database dropped the connection before anything was written: safe to run the check again."""
-
-
 class SqlSession:
     """``run`` over a SQLAlchemy connection (the general path); ``in_one`` only on a connection in
     autocommit, never inside a larger transaction."""
@@ -212,8 +209,8 @@ class SqlSession:
         try:
             return self._conn.execute(READ, {"user_id": user_id}).first()
         except DBAPIError as error:
-            if error.connection_invalidated:
-                raise Dropped() from None
+            if error.connection_invalidated:  # before the check's first write
+                raise Dropped(error) from None
             raise
 
 

@@ -57,6 +57,30 @@ def make_engine(url=DEFAULT_URL, **options):
     return create_engine(url, **options)
 
 
+class Dropped(Exception):
+    """The database dropped the connection (a restart, a failover) before anything of an attempt could
+    be kept: running it again is safe.  ``error`` is the database's own error."""
+
+    def __init__(self, error):
+        super().__init__(type(error).__name__)
+        self.error = error
+
+
+def once_more_if_dropped(attempt):
+    """``attempt()``, run once more if it raised Dropped: the pool has let the dead connections go, so
+    the second try gets a new one.  The service's one retry rule.  Attempts raise Dropped only while
+    nothing of theirs can have been kept, so a retry never counts a wrong code twice; a second drop in
+    a row raises the database's error, and the client is told to retry later (503)."""
+    try:
+        return attempt()
+    except Dropped:
+        pass
+    try:
+        return attempt()
+    except Dropped as dropped:
+        raise dropped.error from None
+
+
 def upgrade(engine):
     """Create or upgrade the schema to the newest Alembic revision."""
     config = Config()

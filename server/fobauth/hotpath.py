@@ -13,6 +13,7 @@ import collections
 import contextlib
 
 from fobauth import acceptance
+from fobauth.database import Dropped
 
 
 class _Compiled:
@@ -71,7 +72,7 @@ class FastPath:
     def session(self):
         """Like fobauth.acceptance.general_session: autocommit for one-statement writes, else one BEGIN
         IMMEDIATE transaction (SQLite).  A connection the database dropped before anything was written
-        raises acceptance.Dropped."""
+        raises fobauth.database.Dropped."""
         raw = self._engine.raw_connection()
         session = None
         try:
@@ -96,7 +97,7 @@ class FastPath:
                 raise
             raw.invalidate()
             if session is None or not session.wrote:
-                raise acceptance.Dropped() from None
+                raise Dropped(error) from None
             raise
         finally:
             raw.close()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fobauth import acceptance, audit, decision, entry, errors, passwords, pskcimport
 from fobauth.acceptance import TOKEN_COLUMNS, USER_COLUMNS
+from fobauth.database import Dropped, once_more_if_dropped
 from fobauth.hotpath import FastPath
 from fobauth.schema import ID_LENGTH, tokens, users
 from fobauth.settings import ADMIN_ROLES, ROLES
@@ -85,9 +86,6 @@ def _refusal(results, outcome):
     return _REFUSALS[answer]()
 
 
-_LOST = object()  # a transaction's connection was lost before its COMMIT
-
-
 def _years_later(unix_time, years):
     """The same calendar day and time ``years`` later (29 February becomes 28 February)."""
     start = datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
@@ -124,27 +122,26 @@ class AuthService:
     def _run(self, body):
         """Run ``body(conn, now)`` in one transaction; an AuthError it returns is raised after commit,
         so the audit record and counters written on the way to a refusal are kept."""
-        outcome = self._transaction(body, self._now())
+        now = self._now()
+        outcome = once_more_if_dropped(lambda: self._transaction(body, now))
         if isinstance(outcome, errors.AuthError):
             raise outcome
         return outcome
 
-    def _transaction(self, body, now, retry=True):
-        """``body(conn, now)`` in one transaction, retried once if the database dropped the connection (a
-        restart) before COMMIT: nothing of it was kept then, and the pool has been emptied of stale
-        connections.  A connection lost during COMMIT is not retried: the commit may have happened,
-        and a retry would count a wrong code twice; the caller is told to retry later (503)."""
+    def _transaction(self, body, now):
+        """``body(conn, now)`` in one transaction.  A connection the database dropped before COMMIT raises
+        Dropped: nothing of the transaction was kept.  One lost during COMMIT is the database's error:
+        the commit may have happened, and running it again could count a wrong code twice."""
         with self.engine.connect() as conn:
             transaction = conn.begin()
             try:
                 outcome = body(conn, now)
             except DBAPIError as error:
-                if not retry or not error.connection_invalidated:
-                    raise
-                outcome = _LOST
-            else:
-                transaction.commit()
-        return self._transaction(body, now, retry=False) if outcome is _LOST else outcome
+                if error.connection_invalidated:
+                    raise Dropped(error) from None
+                raise
+            transaction.commit()
+        return outcome
 
     @staticmethod
     def _audit(conn, now, event, result, actor=None, subject=None, serial=None):
@@ -311,12 +308,7 @@ class AuthService:
 
     def _check(self, user_id, codes, event, resync=False):
         now = self._now()
-        try:
-            refusal = self._check_once(user_id, codes, event, resync, now)
-        except acceptance.Dropped:
-            # The database dropped a pooled connection (a restart) before anything was written; the pool
-            # has let it go, so once more on a new one.
-            refusal = self._check_once(user_id, codes, event, resync, now)
+        refusal = once_more_if_dropped(lambda: self._check_once(user_id, codes, event, resync, now))
         if refusal:
             raise refusal
 
