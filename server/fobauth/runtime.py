@@ -89,8 +89,8 @@ def _create_api_key_file(path):
 def api_key(path=DEFAULT_API_KEY_FILE):
     """``FOB_API_KEY`` if set, else the key in ``path``, created with a random key when missing."""
     key = os.environ.get(API_KEY_ENV) or _read_or_create(path, _create_api_key_file)
-    if len(key) < 16:
-        raise ConfigError("the API key must be at least 16 characters")
+    if len(key) < settings.MIN_SECRET_CHARS:
+        raise ConfigError("the API key must be at least %d characters" % settings.MIN_SECRET_CHARS)
     return key
 
 

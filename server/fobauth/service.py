@@ -25,8 +25,8 @@ from fobauth.administration import Administration
 from fobauth.database import Dropped, once_more_if_dropped
 from fobauth.hotpath import FastPath
 from fobauth.registration import Registration
-from fobauth.schema import ID_LENGTH, tokens, users
-from fobauth.settings import ROLES
+from fobauth.schema import tokens, users
+from fobauth.settings import MAX_EXPIRING_DAYS, MAX_ID_CHARS, MAX_PASSWORD_CHARS, ROLES
 
 DAY = 86400
 
@@ -99,8 +99,8 @@ def _years_later(unix_time, years):
 
 
 def _check_id(value, what):
-    if not isinstance(value, str) or not 1 <= len(value) <= ID_LENGTH or not value.isprintable():
-        raise errors.BadRequest("%s must be 1 to %d printable characters" % (what, ID_LENGTH))
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_CHARS or not value.isprintable():
+        raise errors.BadRequest("%s must be 1 to %d printable characters" % (what, MAX_ID_CHARS))
     return value
 
 
@@ -199,8 +199,8 @@ class AuthService(Registration, Administration):
         if role not in ROLES:
             raise errors.BadRequest("role must be one of %s" % ", ".join(ROLES))
         for what, value in (("password", password), ("confirmation_password", confirmation_password)):
-            if not isinstance(value, str) or not value or len(value) > passwords.MAX_LENGTH:
-                raise errors.BadRequest("%s must be 1 to %d characters" % (what, passwords.MAX_LENGTH))
+            if not isinstance(value, str) or not value or len(value) > MAX_PASSWORD_CHARS:
+                raise errors.BadRequest("%s must be 1 to %d characters" % (what, MAX_PASSWORD_CHARS))
         row = {
             "user_id": user_id,
             "customer_id": customer_id,
@@ -268,8 +268,8 @@ class AuthService(Registration, Administration):
 
     def expiring(self, days):
         """Tokens expiring within ``days`` days from now (not yet expired), soonest first, with their users."""
-        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
-            raise errors.BadRequest("days must be a whole number from 0 to 3650")
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_EXPIRING_DAYS:
+            raise errors.BadRequest("days must be a whole number from 0 to %d" % MAX_EXPIRING_DAYS)
 
         def body(conn, now):
             rows = conn.execute(
