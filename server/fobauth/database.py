@@ -14,10 +14,9 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
-from fobauth.settings import DEFAULT_URL
+from fobauth.settings import DEFAULT_URL, SQLITE_BUSY_SECONDS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT = 30  # seconds
 _MIGRATION_LOCK = 0x666F6261  # "foba"
 
 
@@ -50,8 +49,8 @@ def make_engine(url=DEFAULT_URL, **options):
     if url.get_backend_name() == "sqlite":
         # SQLite has one writer at a time: with one pooled connection per process, threads queue in the
         # pool instead of sleeping in SQLite's busy handler; processes still wait on the busy timeout.
-        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_BUSY_TIMEOUT, **options}
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **options)
+        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_BUSY_SECONDS, **options}
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **options)
         _prepare_sqlite(engine)
         return engine
     return create_engine(url, **options)

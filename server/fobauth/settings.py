@@ -67,6 +67,11 @@ MAX_PBKDF2_WORK = 2 * 1_300_000
 MIN_SALT_BYTES = 8
 MAX_SALT_BYTES = 64
 
+# -- how long things may wait
+SQLITE_BUSY_SECONDS = 30  # a request waiting for SQLite's write lock (and for its one pooled connection)
+PORTAL_IDLE_SECONDS = 15 * 60  # a portal session without a request ends (the cookie is re-signed each time)
+PORTAL_PENDING_SECONDS = 5 * 60  # between the portal's password step and its code (or registration) step
+
 # -- RADIUS (fobauth.radius)
 RADIUS_MAX_PACKET_BYTES = 4096  # RFC 2865 section 3: the largest packet a RADIUS server must accept
 RADIUS_DUPLICATE_SECONDS = 30  # RFC 5080 section 2.2.2: retransmissions are answered from a cache this long

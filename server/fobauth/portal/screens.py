@@ -30,13 +30,14 @@ from fobauth.settings import (
     MAX_ID_CHARS,
     MAX_PASSWORD_CHARS,
     MAX_TYPED_CHARS,
+    PORTAL_IDLE_SECONDS,
+    PORTAL_PENDING_SECONDS,
     PORTAL_SOURCE_RATE,
     PORTAL_USER_RATE,
     PREFIX,
 )
 
 HERE = Path(__file__).parent
-PENDING_SECONDS = 5 * 60  # between the password and the code (or the registration choice)
 log = logging.getLogger("fobauth.portal")
 
 
@@ -86,7 +87,7 @@ class Portal:
         session = request.session
         if session.get("stage") != stage:
             return None
-        if self.clock() - session.get("since", 0) > PENDING_SECONDS:
+        if self.clock() - session.get("since", 0) > PORTAL_PENDING_SECONDS:
             session.clear()
             return None
         return session.get("user")
@@ -378,7 +379,7 @@ def create_portal(service, api_key, clock=time.time):
             SessionMiddleware,
             secret_key=security.session_key(api_key),
             session_cookie=security.SESSION_COOKIE,
-            max_age=security.SESSION_IDLE_SECONDS,
+            max_age=PORTAL_IDLE_SECONDS,
             same_site="lax",
             https_only=True,
         ),

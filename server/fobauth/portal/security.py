@@ -16,7 +16,6 @@ import urllib.parse
 from fobauth.settings import MAX_BODY_BYTES, MAX_FORM_FIELDS
 
 SESSION_COOKIE = "fob_session"
-SESSION_IDLE_SECONDS = 15 * 60  # the cookie is re-signed on each response: an idle limit
 HEADERS = [
     (b"cache-control", b"no-store"),
     (b"pragma", b"no-cache"),
