@@ -9,21 +9,24 @@ does are done here instead:
   process (do_repl returns on PYEXEC_FORCED_EXIT), so this supervisor prints
   "MPY: soft reboot" and boots the next one, back into the raw REPL when the
   reset came from there (tools/mpvm/unixport.py repl-raw, then Ctrl-A);
-- Ctrl-C while code runs: the port takes it as SIGINT (ports/unix/unix_mphal.c,
-  sighandler), so the process runs with the pty as its controlling terminal:
-  the line discipline turns Ctrl-C into SIGINT while code runs, and passes it
-  as a byte while the REPL reads a line (mp_hal_stdio_mode_raw clears ISIG).
+- Ctrl-C: a board takes the interrupt character out of its input while it is
+  armed (micropython.kbd_intr, and pyexec arms it while code runs) and raises
+  KeyboardInterrupt; otherwise it is a byte like any other.  The unix port arms
+  it by catching SIGINT and disarms it with SIG_DFL (ports/unix/unix_mphal.c,
+  mp_hal_set_interrupt_char), so this supervisor reads that state where the
+  kernel keeps it (SigCgt in /proc/PID/status): caught, Ctrl-C becomes SIGINT;
+  not caught (the REPL reading a line, a sealed fob's kbd_intr(-1)), the byte
+  is passed on.
 
 The flash is a littlefs image (``image``) of the board's block size; the
 process's HOME is the board's directory (the REPL keeps its history there).
 """
 
-import fcntl
 import os
 import select
+import signal
 import subprocess
 import tempfile
-import termios
 import threading
 import tty
 from pathlib import Path
@@ -35,10 +38,17 @@ RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 READY = b"\x1b]mpvm-ready\x07"  # tools/mpvm/unixport.py READY: a script runs, Ctrl-C lands in it
 PROMPTS = (b">>> ", RAW_BANNER)
 FRIENDLY_MARK = b'Type "help()" for more information.'
+CTRL_C = 3
 
 
-def _controlling_tty():
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # after setsid (start_new_session): the pty's Ctrl-C is our SIGINT
+def _catches_sigint(pid):
+    """Whether process ``pid`` has a SIGINT handler now: the unix port's Ctrl-C is armed."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            caught = next(line for line in f if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGINT - 1)))
 
 
 class UnixDevice:
@@ -96,12 +106,7 @@ class UnixDevice:
 
     def _boot(self, mode):
         master, slave = os.openpty()
-        tty.setraw(slave)  # bytes pass unchanged, as over USB...
-        attributes = termios.tcgetattr(slave)
-        attributes[3] |= termios.ISIG  # ...but Ctrl-C is SIGINT while code runs (mp_hal_stdio_mode_orig)
-        for other in (termios.VQUIT, termios.VSUSP):  # and no other byte is a signal (_POSIX_VDISABLE)
-            attributes[6][other] = b"\0"
-        termios.tcsetattr(slave, termios.TCSANOW, attributes)
+        tty.setraw(slave)  # bytes pass unchanged, as over USB: no byte is a signal
         env = {key: value for key, value in os.environ.items() if key != "MICROPYINSPECT"}
         env["HOME"] = str(self.directory)
         self._process = subprocess.Popen(
@@ -112,13 +117,25 @@ class UnixDevice:
             cwd=self.directory,
             env=env,
             start_new_session=True,
-            preexec_fn=_controlling_tty,
         )
         os.close(slave)
         with self._booted:
             self.boots += 1
             self._booted.notify_all()
         return master
+
+    def _to_board(self, vm, data):
+        """Pass the host's bytes on; an armed Ctrl-C is a KeyboardInterrupt instead, as on a board."""
+        while CTRL_C in data:
+            before, data = data.split(bytes([CTRL_C]), 1)
+            if before:
+                os.write(vm, before)
+            if _catches_sigint(self._process.pid):
+                self._process.send_signal(signal.SIGINT)
+            else:
+                os.write(vm, bytes([CTRL_C]))
+        if data:
+            os.write(vm, data)
 
     def _supervise(self):
         raw = False
@@ -131,7 +148,7 @@ class UnixDevice:
                 ready, _, _ = select.select([self._master, vm] if up else [vm], [], [], 0.2)
                 try:
                     if self._master in ready:
-                        os.write(vm, os.read(self._master, 4096))
+                        self._to_board(vm, os.read(self._master, 4096))
                     data = os.read(vm, 4096) if vm in ready else b""
                 except OSError:
                     break  # EIO: the process has ended and its pty closed
