@@ -54,8 +54,9 @@ def _catches_sigint(pid):
 class UnixDevice:
     """A board on the unix port; ``start()`` it, then use ``port`` like a USB serial device."""
 
-    def __init__(self, directory, heapsize=HEAPSIZE):
+    def __init__(self, directory, heapsize=HEAPSIZE, stderr=None):
         self.directory = Path(directory)
+        self.stderr = stderr  # a file for the port's standard error (a test board's frames); None: the pty
         self.image = self.directory / "flash.img"
         self.heapsize = heapsize
         self._master, self._slave = os.openpty()
@@ -113,7 +114,7 @@ class UnixDevice:
             unix_command(self.heapsize, mode, self.image),
             stdin=slave,
             stdout=slave,
-            stderr=slave,
+            stderr=slave if self.stderr is None else self.stderr,
             cwd=self.directory,
             env=env,
             start_new_session=True,
