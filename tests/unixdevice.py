@@ -66,6 +66,7 @@ class UnixDevice:
         self.failure = None  # why the board cannot run, once it cannot
         self._process = None
         self._stopping = False
+        self._up = False  # this boot runs a script or the REPL
         self._booted = threading.Condition()
         self._thread = None
 
@@ -76,8 +77,11 @@ class UnixDevice:
                 make_image(self.image, [(empty, "/")])
         self._thread = threading.Thread(target=self._supervise, name="unix-device", daemon=True)
         self._thread.start()
-        with self._booted:
-            self._booted.wait_for(lambda: self.boots > 0, timeout=30)
+        with self._booted:  # until a script or the REPL runs (or the port could not start)
+            if not self._booted.wait_for(lambda: self._up or self.failure, timeout=30):
+                raise TimeoutError("the unix port did not start within 30 s")
+        if self.failure:
+            raise RuntimeError(self.failure)
         return self
 
     def stop(self):
@@ -165,6 +169,9 @@ class UnixDevice:
                     else:
                         data = early
                     up, seen = True, b""
+                    with self._booted:
+                        self._up = True
+                        self._booted.notify_all()
                     if muted:
                         os.write(vm, b"\x01")  # a board soft-reset from the raw REPL comes back to it
                 seen = (seen + data)[-64:]
@@ -178,7 +185,9 @@ class UnixDevice:
             self._process.wait()
             os.close(vm)
             if not up:  # it never came up: booting it again would loop
-                self.failure = "the unix port exited before it ran a script or its REPL: %r" % seen[-300:]
+                with self._booted:
+                    self.failure = "the unix port exited before it ran a script or its REPL: %r" % seen[-300:]
+                    self._booted.notify_all()
                 break
             if not self._stopping:
                 os.write(self._master, b"MPY: soft reboot\r\n")

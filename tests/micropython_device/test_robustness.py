@@ -120,6 +120,18 @@ def test_a_vm_that_cannot_boot_is_reported_not_restarted_for_ever(tmp_path, monk
         vm.stop()
 
 
+def test_a_unix_board_whose_flash_cannot_mount_is_reported_not_restarted_for_ever(tmp_path):
+    (tmp_path / "token").mkdir()
+    (tmp_path / "token" / "flash.img").write_bytes(b"\xff" * 4096 * 4)  # erased flash: no littlefs on it
+    board = DEVICES["unix"](tmp_path / "token")
+    try:
+        with pytest.raises(RuntimeError, match="exited before it ran a script or its REPL"):
+            board.start()
+        assert board.boots == 1
+    finally:
+        board.stop()
+
+
 def test_the_flash_holding_the_seed_is_private(tmp_path):
     (tmp_path / "token" / "flash").mkdir(parents=True, mode=0o755)
     vm = MicroPythonDevice(tmp_path / "token")
