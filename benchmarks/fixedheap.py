@@ -1,4 +1,4 @@
-"""The fixed heap the fob needs, bisected on the MicroPython unix port (64-bit), and the 32-bit estimate.
+"""The fixed heap the fob needs, bisected on the MicroPython unix port (64-bit), and measured 32-bit figures.
 
 Each probe boots the real main.py with the .mpy files `fob flash` installs,
 on littlefs, at ``-X heapsize=N`` (tests/fixedheap.py): a sealed fob in use
