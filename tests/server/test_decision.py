@@ -6,6 +6,8 @@ import types
 
 import pyotp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fobauth import decision
 from fobauth.service import Policy
@@ -112,3 +114,49 @@ def test_a_resync_keeps_the_window_centred_on_the_learnt_offset_open():
     learnt = token(last_step=STEP - 20, drift=0, drift_lo=100, drift_hi=110, drift_at=NOW - 60)  # centred on +1
     resynced, _ = decide(learnt, [code(-9), code(-8)], resync=True)
     assert (resynced.outcome, resynced.previous_drift, resynced.resync_step) == (decision.ACCEPTED, 1, STEP)
+
+
+def _first_code_then_later(period, offset, shown_first, first_delay, later, delay):
+    """The decision on a code the token shows ``later`` s after its first (registration) code, each
+    typed ``first_delay`` and ``delay`` s after it appeared; the token's clock ``offset`` s off."""
+    totp = pyotp.TOTP(base64.b32encode(SEED).decode(), interval=period)
+    typed_first = shown_first - offset + first_delay
+    known = shown_first // period - typed_first // period  # a far offset is known before (PSKC TimeDrift)
+    fresh = token(period=period, expires_at=10**10, last_step=0, drift=known)
+    first = decision.decide(fresh, lambda: SEED, Policy(), typed_first, [totp.at(shown_first)])
+    assert first.outcome == decision.ACCEPTED
+    learnt = dict(drift_lo=first.drift_lo, drift_hi=first.drift_hi, drift_at=first.drift_at)
+    registered = token(period=period, expires_at=10**10, last_step=first.step, drift=first.drift, **learnt)
+    shown = shown_first + later
+    return decision.decide(registered, lambda: SEED, Policy(), shown - offset + delay, [totp.at(shown)]), shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    period=st.sampled_from([10, 30, 60]),
+    offset=st.integers(-3600, 3600),
+    shown_first=st.integers(NOW, NOW + 86400),
+    first_delay=st.integers(0, 30),  # Policy.typing_allowance
+    later=st.integers(60, 86400),
+    change=st.floats(-0.5, 0.5),
+)
+def test_after_the_first_code_a_code_typed_as_fast_within_half_a_step_is_accepted(
+    period, offset, shown_first, first_delay, later, change
+):
+    """What one code guarantees (docs/server.md, "How drift is learnt"): whatever the token's clock
+    offset and the step's phase, the next code is inside the ±1 window when it is typed within half a
+    period as fast as the first one was."""
+    delay = max(0, first_delay + round(change * period))
+    found, shown = _first_code_then_later(period, offset, shown_first, first_delay, later, delay)
+    assert (found.outcome, found.step) == (decision.ACCEPTED, shown // period)
+
+
+def test_after_the_first_code_a_code_typed_much_faster_may_be_refused():
+    """The limit of one code, at the times that made tests/micropython_device/test_clock_repair.py fail:
+    a 10 s period, registered at 9 s into a step with the code of the step before (typed 10-19 s after
+    it appeared, for all the service knows), then a code typed at once 21 s later, at 0 s into a step.
+    The window sits where a code typed as late as the first would be: 1 to 3 steps before the one shown."""
+    found, shown = _first_code_then_later(10, 0, NOW - 1, 10, 31, 0)
+    assert (shown, found.outcome) == (NOW + 30, decision.WRONG)
+    found, _ = _first_code_then_later(10, 0, NOW - 1, 10, 31, 5)  # typed within half a period as fast
+    assert found.outcome == decision.ACCEPTED
