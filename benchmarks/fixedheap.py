@@ -1,13 +1,16 @@
-"""The fixed heap the fob needs, bisected on the MicroPython unix port (64-bit), and the 32-bit estimate.
+"""The fixed heap the fob needs, bisected per real board on the MicroPython unix port (64-bit), and the 32-bit estimate.
 
-Each probe boots the real main.py with the .mpy files `fob flash` installs,
-on littlefs, at ``-X heapsize=N`` (tests/fixedheap.py): a sealed fob in use
-(INFO answered, its code shown and redrawn) and a provisioning session by
-the real `fob provision` over a pty.  A heap counts as enough when it
-works twice in a row.  Every probe below the figure must have failed
-safely: no prompt, no wrong code, no damaged record.
+Each probe boots a board's real stack as `fob flash` installs it (main.py,
+board.py, latch.py, drivers, micropython-lib's ssd1306; .mpy files on littlefs)
+inside the unix port at ``-X heapsize=N``, its ``machine`` forwarded to the board
+models (tests/fixedheap.py, tests/modelvm.py): a sealed fob in use (booted, INFO
+answered, its code shown and redrawn) and a provisioning session by the real
+`fob provision` over a pty.  A heap counts as enough when it works twice in a
+row.  Every probe below the figure must have failed safely: no prompt, no wrong
+code, no damaged record.
 """
 
+import functools
 import sys
 import time
 from pathlib import Path
@@ -16,21 +19,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the VM
 
 import fixedheap  # noqa: E402
 
+# Where the bisection looks: below LOW nothing fits the live set, above HIGH everything works.
+LOW, HIGH = 64 * 1024, 256 * 1024
+
 
 def main():
     print(
         "loaded firmware modules (%s) hold %d bytes of heap on the unix port: what freezing moves to flash, at most"
         % (fixedheap.MODULES, fixedheap.module_heap())
     )
+    print(
+        "of the heap below, tools/mpvm/machinelink.py (machine forwarded to the board models) holds %d bytes;"
+        " a board's machine module is built in" % fixedheap.link_heap()
+    )
+    for board in fixedheap.BOARDS:
+        unix_port_figures(board)
+
+
+def unix_port_figures(board):
+    """Bisect each scenario on ``board``; print the need, the documented minimum and any unsafe probe."""
     for name, scenario in fixedheap.SCENARIOS.items():
         started = time.monotonic()
-        needed, probes = fixedheap.bisect(scenario)
+        needed, probes = fixedheap.bisect(functools.partial(scenario, board), low=LOW, high=HIGH)
         unsafe = [heap for heap, outcomes in probes.items() if not all(o.safe for o in outcomes)]
-        documented = fixedheap.MINIMUM[name]
+        documented = fixedheap.MINIMUM[(board, name)]
         print(
-            "%s: needs a fixed heap of %d KiB on the unix port (64-bit); documented minimum %d KiB;"
+            "%s, %s: needs a fixed heap of %d KiB on the unix port (64-bit); documented minimum %d KiB;"
             " 32-bit estimate %d KiB (bisected in %.0f s, %d probes)"
             % (
+                board,
                 name,
                 needed // 1024,
                 documented // 1024,

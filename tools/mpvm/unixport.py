@@ -2,7 +2,7 @@
 #
 #   micropython -X heapsize=N tools/mpvm/unixport.py mkfs IMAGE BLOCKS [HOSTDIR:VMDIR]...
 #   micropython -X heapsize=N tools/mpvm/unixport.py run IMAGE SCRIPT.py
-#   micropython -X heapsize=N tools/mpvm/unixport.py boot IMAGE
+#   micropython -X heapsize=N tools/mpvm/unixport.py boot IMAGE [FD_IN FD_OUT MODULES skip|real]
 #
 # IMAGE is a host file holding the flash, BLOCK_SIZE bytes a block as on the rp2 and
 # esp32 ports.  "mkfs" formats it and copies host trees in (as `mpremote cp -r`).
@@ -12,7 +12,9 @@
 # does (shared/runtime/pyexec.c, parse_compile_execute): SystemExit is a soft reset
 # (exit status 64), and an exception or main.py returning falls through to the REPL
 # (the unix port's own, opened by MICROPYINSPECT, ports/unix/main.c, main).  There is
-# no machine.reset on this port: a script ending the process is the reset.
+# no machine.reset on this port: a script ending the process is the reset.  With FD_IN FD_OUT,
+# "boot" first installs tools/mpvm/machinelink.py: the MODULES (e.g. machine,esp32) of a
+# board's port, forwarded over those pipes to the board models (tests/modelvm.py).
 import os
 import sys
 
@@ -124,6 +126,10 @@ def main(argv):
         mount(image)
         exec(source, {"__name__": "__main__"})  # noqa: S102  (the test's script, as mpremote exec runs it)
     elif mode == "boot":
+        if len(argv) > 3:
+            import machinelink  # from this file's directory, before the host's filesystem goes
+
+            machinelink.install(int(argv[3]), int(argv[4]), argv[5].split(","), argv[6] == "skip")
         mount(image)
         _pyexec("/main.py")
     else:

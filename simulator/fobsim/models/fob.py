@@ -46,8 +46,11 @@ class PowerLoss(scheduler.Interrupt):
 
 
 class Fob:
-    def __init__(self, board, flash_dir, utc, ds3231=True, latch=False, usb=False, rc_drift=0.0, max_boots=50):
+    def __init__(
+        self, board, flash_dir, utc, ds3231=True, latch=False, usb=False, rc_drift=0.0, max_boots=50, engine=None
+    ):
         self.board_name = board
+        self.engine = engine  # runs the firmware for a boot (``engine.run(fob)``); None: here, under CPython
         if board not in PORTS:
             raise power.ProfileError("no board model for %r (modelled: %s)" % (board, ", ".join(sorted(PORTS))))
         self.port = PORTS[board]
@@ -76,6 +79,7 @@ class Fob:
         self.world.ledger.set("ds3231", "battery")
         self.machine.on_output = self._output
         self._rc_until = 0.0
+        self.display_watch()
 
     # -- what the world does -----------------------------------------------------
     def set_clock(self, utc):
@@ -177,7 +181,6 @@ class Fob:
         self.world.ledger.set("ds3231", "vcc")
         self.world.advance(self.profile.boot_seconds)
         self.world.ledger.set("mcu", "run")
-        firmware = image.Image(self.board_name, self._models(), self.flash)
         board_py = BOARDS_DIR / self.board_name / "board.py"
         self.button_pin = _constant(board_py, "BUTTON")
         vbus = _constant(board_py, "VBUS_SENSE")
@@ -188,9 +191,11 @@ class Fob:
         latch_py = BOARDS_DIR / self.board_name / "latch.py"
         if latch_py.is_file():
             self.latch_pin = _constant(latch_py, "POWER_LATCH")  # main.py imports it first
-        self.display_watch()
+        if self.engine is not None:  # e.g. inside MicroPython (tests/modelvm.py)
+            self.engine.run(self)
+            return
         try:
-            firmware.run(MAIN_PY)
+            image.Image(self.board_name, self._models(), self.flash).run(MAIN_PY)
         except SystemExit:  # main.py's last resort after machine.reset(): the reset on its way out
             if self.world.stopping is None:
                 raise
