@@ -2,7 +2,7 @@
 
 import time
 
-from fobhost import cliopts
+from fobhost import cliopts, utc
 from fobhost.errors import UsageError
 from fobhost.serialclient import DeviceError, LinkError
 
@@ -15,15 +15,6 @@ def register(subparsers):
     )
     cliopts.add_port(parser)
     parser.set_defaults(run=run)
-
-
-def _utc(seconds):
-    if seconds is None:
-        return "not set"
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
-    except (OverflowError, ValueError, OSError):  # beyond what the host's calendar can show
-        return "%s (not a valid time)" % seconds
 
 
 def offset(info, received, round_trip):
@@ -59,8 +50,8 @@ def run(args):
         ("firmware", info["fw"]),
         ("protocol", info["proto"]),
         ("algorithms", None if info["alg"] is None else ",".join(info["alg"])),
-        ("clock", _utc(info["time"]) + skew),
-        ("expiry", _utc(info["expiry"])),
+        ("clock", utc.text(info["time"], unset="not set") + skew),
+        ("expiry", utc.text(info["expiry"], unset="not set")),
         ("free", None if info["free"] is None else "%d bytes" % info["free"]),
     )
     for name, value in rows:

@@ -1,8 +1,6 @@
 """`fob inventory`: list the recorded fobs (never their seeds) and set the serial-number prefix."""
 
-import time
-
-from fobhost import cliopts
+from fobhost import cliopts, utc
 from fobhost.errors import UsageError
 from fobhost.inventory import InventoryError, SerialsUsedUp
 
@@ -16,10 +14,6 @@ def register(subparsers):
     cliopts.add_inventory(parser)
     parser.add_argument("--set-prefix", metavar="DIGITS", help="use DIGITS as the prefix of automatic serial numbers")
     parser.set_defaults(run=run)
-
-
-def _date(unix_time):
-    return time.strftime("%Y-%m-%d", time.gmtime(unix_time))
 
 
 def run(args):
@@ -51,6 +45,14 @@ def _list(args):
         for r in records:
             print(
                 "%-12s  %-6s  %6d  %5ds  %-10s  %-11s  %s"
-                % (r.serial, r.algorithm, r.digits, r.period, _date(r.expiry), _date(r.provisioned_at), r.board)
+                % (
+                    r.serial,
+                    r.algorithm,
+                    r.digits,
+                    r.period,
+                    utc.text(r.expiry, utc.DATE),
+                    utc.text(r.provisioned_at, utc.DATE),
+                    r.board,
+                )
             )
         print("%d fob(s) in %s; %s" % (len(records), inventory.path, _next_serial(inventory)))
