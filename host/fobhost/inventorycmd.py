@@ -16,6 +16,22 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
+# The listing's columns, each once: heading, layout, and its value in a TokenRecord.
+_COLUMNS = (
+    ("serial", "%-12s", lambda r: r.serial),
+    ("alg", "%-6s", lambda r: r.algorithm),
+    ("digits", "%6s", lambda r: r.digits),
+    ("period", "%6s", lambda r: "%ds" % r.period),
+    ("expires", "%-10s", lambda r: utc.text(r.expiry, utc.DATE)),
+    ("provisioned", "%-11s", lambda r: utc.text(r.provisioned_at, utc.DATE)),
+    ("board", "%s", lambda r: r.board),
+)
+
+
+def _line(values):
+    return "  ".join(layout % value for (_, layout, _), value in zip(_COLUMNS, values, strict=True))
+
+
 def run(args):
     try:
         _list(args)
@@ -37,22 +53,8 @@ def _list(args):
                 inventory.set_prefix(args.set_prefix)
             except ValueError as error:
                 raise UsageError(str(error)) from None
-        print(
-            "%-12s  %-6s  %6s  %6s  %-10s  %-11s  %s"
-            % ("serial", "alg", "digits", "period", "expires", "provisioned", "board")
-        )
+        print(_line(heading for heading, _, _ in _COLUMNS))
         records = inventory.tokens()
         for r in records:
-            print(
-                "%-12s  %-6s  %6d  %5ds  %-10s  %-11s  %s"
-                % (
-                    r.serial,
-                    r.algorithm,
-                    r.digits,
-                    r.period,
-                    utc.text(r.expiry, utc.DATE),
-                    utc.text(r.provisioned_at, utc.DATE),
-                    r.board,
-                )
-            )
+            print(_line(value(r) for _, _, value in _COLUMNS))
         print("%d fob(s) in %s; %s" % (len(records), inventory.path, _next_serial(inventory)))
