@@ -4,7 +4,8 @@
 on a ``ports.Machine``; ``run_until(t)`` lets virtual time pass with the presses scheduled by
 ``press_at``.  A deep sleep's wake and ``machine.reset()`` boot the image again (RAM is lost);
 in the power-latch build, releasing the latch with no USB host cuts the power: the fob is off
-until the button switches it on.
+until the button switches it on.  The firmware runs here under CPython, or through an
+``engine`` elsewhere (tests/modelvm.py: inside the MicroPython unix port, on these same models).
 """
 
 import types
