@@ -98,6 +98,7 @@ class Session:
     def __exit__(self, *exc):
         self.engine.stop()
         self._thread.join(timeout=30)
+        self.engine.stop()  # no VM may outlive the session (the thread is a daemon)
         os.close(self.master)
         os.close(self.port)
 

@@ -19,6 +19,7 @@ import os
 import select
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class MicroPythonEngine:
         self.process = None
         self.output = b""  # what the VMs wrote to the console (without a serial fd)
         self.stopped = False
+        self._starting = threading.Lock()  # stop() and a boot's start never cross: no VM outlives stop()
 
     def _make_image(self, fob):
         root = Path(fob.flash.root)
@@ -62,14 +64,13 @@ class MicroPythonEngine:
 
     def stop(self):
         """End the scenario (from another thread): the VM is killed, the Fob's run ends."""
-        self.stopped = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        with self._starting:
+            self.stopped = True
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
 
     def run(self, fob):
         """One boot of ``fob``: until the models reset it, cut its power or end the scenario."""
-        if self.stopped:
-            raise ScenarioEnd()
         if self.image is None:
             self._make_image(fob)
         requests_r, requests_w = os.pipe()
@@ -78,14 +79,19 @@ class MicroPythonEngine:
         mode = "skip" if self.skip_idle else "real"
         command = unix_command(self.heapsize, "boot", self.image, answers_r, requests_w, modules, mode)
         console = self.serial if self.serial is not None else subprocess.PIPE
-        self.process = subprocess.Popen(
-            command,
-            stdin=console,
-            stdout=console if self.serial is not None else subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(requests_w, answers_r),
-            cwd=self.image.parent,
-        )
+        with self._starting:
+            if self.stopped:
+                for fd in (requests_r, requests_w, answers_r, answers_w):
+                    os.close(fd)
+                raise ScenarioEnd()
+            self.process = subprocess.Popen(
+                command,
+                stdin=console,
+                stdout=console if self.serial is not None else subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(requests_w, answers_r),
+                cwd=self.image.parent,
+            )
         os.close(requests_w)
         os.close(answers_r)
         link = _Link(fob, self.skip_idle)
