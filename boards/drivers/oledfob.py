@@ -26,7 +26,8 @@ class OledFobBoard(Board):
         self.width = 128
         self.height = display_height
         self.framebuffer = ssd1306.SSD1306_I2C(self.width, self.height, self.i2c)  # itself a FrameBuffer
-        self._pressed = asyncio.ThreadSafeFlag()
+        self._pressed = asyncio.ThreadSafeFlag()  # set by the IRQ; spent by wait_button or new_press
+        self._unspent = False  # the IRQ saw a press that neither has spent yet
         self._last_press = 0
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
@@ -41,6 +42,8 @@ class OledFobBoard(Board):
         now = self.ticks_ms()
         if self.ticks_diff(now, self._last_press) > DEBOUNCE_MS:
             self._last_press = now
+            self._down = True  # seen here: the level look-ups of new_press() must not count it again
+            self._unspent = True
             self._pressed.set()
 
     def power_off(self):
@@ -54,10 +57,18 @@ class OledFobBoard(Board):
         return not self.button.value()
 
     def new_press(self):
-        """True if the button is down now and was up at the last look: one press, however long it is held."""
+        """True once per press, however long it is held: the IRQ saw it while the CPU ran, or (its edge
+        came during a sleep that gated the GPIO bank) the button is down now and was up at the last look.
+        Either way the press is spent: wait_button will not return for it again."""
+        now = self.ticks_ms()
         down = self.button_down()
-        new = down and not self._down
+        new = self._unspent or (down and not self._down and self.ticks_diff(now, self._last_press) > DEBOUNCE_MS)
         self._down = down
+        if new:
+            if not self._unspent:
+                self._last_press = now
+            self._unspent = False
+            self._pressed.clear()
         return new
 
     def show(self):
@@ -70,14 +81,15 @@ class OledFobBoard(Board):
             self.framebuffer.poweroff()
 
     async def wait_button(self, timeout_ms):
-        if timeout_ms is None:
-            await self._pressed.wait()
-            return True
         try:
-            await asyncio.wait_for_ms(self._pressed.wait(), timeout_ms)
-            return True
+            if timeout_ms is None:
+                await self._pressed.wait()
+            else:
+                await asyncio.wait_for_ms(self._pressed.wait(), timeout_ms)
         except asyncio.TimeoutError:
             return False
+        self._unspent = False  # spent here: new_press() will not count it again
+        return True
 
     async def read_serial(self):
         return await self.serial.read()

@@ -73,7 +73,6 @@ class PicoBoard(OledFobBoard):
             if left <= 0:
                 return False
             machine.lightsleep(min(left, SLEEP_SLICE_MS))
-        self._last_press = self.ticks_ms()
         return True
 
     async def wait_button(self, timeout_ms):
@@ -86,7 +85,7 @@ class PicoBoard(OledFobBoard):
         """Sleep until a press (or USB power); RAM and the app survive."""
         self.framebuffer.poweroff()
         if self._sleep_until_press(None):
-            self._pressed.set()  # its edge came while the GPIO clock was gated: no IRQ saw it
+            self._pressed.set()  # spent by new_press: the wait_button(None) that follows returns for it
 
     def battery(self):
         if self.vsys is None or self.vbus.value():

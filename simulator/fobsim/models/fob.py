@@ -71,6 +71,7 @@ class Fob:
         self.on_screen = None  # called with (time, frame) for every frame shown
         self.button_pin = None
         self.latch_pin = None
+        self.vbus_pin = None
         self._pressed = False
         self.world.ledger.set("mcu", "off")
         self.world.ledger.set("ds3231", "battery")
@@ -92,6 +93,20 @@ class Fob:
     def press_at(self, t, hold=0.2):
         self.world.at(t, lambda: self._button(True))
         self.world.at(t + hold, lambda: self._button(False))
+
+    def usb_at(self, t, attached):
+        """The USB cable plugged in (True) or pulled (False) at ``t``: the board senses VBUS, and in the
+        latch build USB powers the board whatever the latch does."""
+        self.world.at(t, lambda: self._usb(attached))
+
+    def _usb(self, attached):
+        self.usb = attached
+        if attached and not self.powered:
+            self.powered = True
+            raise _PowerOn()
+        if self.vbus_pin is not None:
+            self.machine.drive(self.vbus_pin, 1 if attached else 0)
+        self._supply_check()
 
     def _button(self, down):
         self._pressed = down
@@ -180,9 +195,9 @@ class Fob:
         firmware = image.Image(self.board_name, self._models(), self.flash)
         board_py = BOARDS_DIR / self.board_name / "board.py"
         self.button_pin = _constant(board_py, "BUTTON")
-        vbus = _constant(board_py, "VBUS_SENSE")
-        if vbus is not None:
-            self.machine.drive(vbus, 1 if self.usb else 0)
+        self.vbus_pin = _constant(board_py, "VBUS_SENSE")
+        if self.vbus_pin is not None:
+            self.machine.drive(self.vbus_pin, 1 if self.usb else 0)
         if self._pressed:
             self.machine.drive(self.button_pin, 0)
         latch_py = BOARDS_DIR / self.board_name / "latch.py"
