@@ -6,6 +6,7 @@ its clock, its power sensing and its way of sleeping.
 
 import asyncio
 import os
+import time
 
 import machine
 import ssd1306
@@ -18,6 +19,8 @@ except ImportError:  # a board installed without one: no latch
     POWER_LATCH = None
 
 DEBOUNCE_MS = 150
+RELEASE_MS = 50  # up this long after a hold: let go, not a bounce
+RELEASE_WAIT_MS = 10000  # a button held longer than this (stuck in a pocket) is slept on all the same
 
 
 class OledFobBoard(Board):
@@ -29,6 +32,7 @@ class OledFobBoard(Board):
         self._pressed = asyncio.ThreadSafeFlag()  # set by the IRQ; spent by wait_button or new_press
         self._unspent = False  # the IRQ saw a press that neither has spent yet
         self._last_press = 0
+        self.stuck = False  # the button was still held when wait_release() gave up
         self.button = machine.Pin(button, machine.Pin.IN, machine.Pin.PULL_UP)
         self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
         self._down = self.button_down()  # a press held through the boot is that boot's press
@@ -47,14 +51,34 @@ class OledFobBoard(Board):
             self._pressed.set()
 
     def power_off(self):
-        """Release the power latch on battery; in the plain build (nothing on that pin) this returns."""
-        if POWER_LATCH is None or not self.may_deep_sleep():
+        """Release the power latch on battery, once the button is let go; in the plain build (nothing on
+        that pin) this returns, and so it does while the button, which switches the supply too, is held."""
+        if not self.may_deep_sleep():
             return  # on USB: stay on for the host, which may talk to us at any time
+        self.wait_release()
+        if POWER_LATCH is None:
+            return
         self.framebuffer.poweroff()
         machine.Pin(POWER_LATCH, machine.Pin.OUT, value=0)
 
     def button_down(self):
         return not self.button.value()
+
+    def wait_release(self):
+        """Wait until the button has been up for RELEASE_MS (at most RELEASE_WAIT_MS); ``stuck`` says if it
+        never was.  A deep sleep armed on the held button's level would wake at once, and a released latch
+        would stay on through the button."""
+        self.stuck = False
+        if not self.button_down():
+            return  # not held: the last press was a display time ago, no bounce to wait out
+        start = up = time.ticks_ms()
+        while time.ticks_diff(time.ticks_ms(), start) < RELEASE_WAIT_MS:
+            if self.button_down():
+                up = time.ticks_ms()
+            elif time.ticks_diff(time.ticks_ms(), up) >= RELEASE_MS:
+                return
+            time.sleep_ms(RELEASE_MS // 5)
+        self.stuck = True
 
     def new_press(self):
         """True once per press, however long it is held: the IRQ saw it while the CPU ran, or (its edge

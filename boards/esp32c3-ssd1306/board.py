@@ -94,7 +94,9 @@ class Esp32C3Board(OledFobBoard):
     def deep_sleep(self):
         self.framebuffer.poweroff()
         held = machine.Pin(BUTTON, machine.Pin.IN, machine.Pin.PULL_UP, hold=True)
-        esp32.wake_on_gpio((held,), esp32.WAKEUP_ALL_LOW)  # level-triggered: a press during entry wakes at once
+        # Level-triggered: a press during entry wakes at once.  A button stuck down (wait_release gave
+        # up) would wake it at once for ever: then it wakes when the button is let go.
+        esp32.wake_on_gpio((held,), esp32.WAKEUP_ANY_HIGH if self.stuck else esp32.WAKEUP_ALL_LOW)
         machine.deepsleep()  # wakes through a reset: main.py starts again with a press
 
 
