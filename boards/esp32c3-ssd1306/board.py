@@ -75,6 +75,13 @@ class Esp32C3Board(OledFobBoard):
         if self.ds3231 is not None:
             self.ds3231.set_time(unix_seconds)
 
+    def aging(self):
+        """The DS3231's aging trim where one is fitted (fob sync --trim); None: the RC clock has none."""
+        return None if self.ds3231 is None else self.ds3231.aging()
+
+    def set_aging(self, value):
+        self.ds3231.set_aging(value)
+
     def may_deep_sleep(self):
         # Deep sleep drops USB: only on battery (or when USB sensing is not wired).
         return self.vbus is None or not self.vbus.value()

@@ -72,6 +72,9 @@ class Flash:
         module.rename = rename
         module.listdir = lambda p="/": _os.listdir(flash.path(p))
         module.sync = lambda: None
+        # Hardware randomness on both ports (v1.27.0 mp_os_urandom: ports/rp2/modos.c from the ring
+        # oscillator, rosc_random_u8; ports/esp32/modos.c from esp_random); the host's stands in.
+        module.urandom = _os.urandom
 
         def stat(p):
             s = _os.stat(flash.path(p))
