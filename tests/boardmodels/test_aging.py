@@ -8,6 +8,7 @@ import pytest
 from modelfob import SEED, SERIAL, START
 
 from fobcore import clocksync, wire
+from fobhost.replies import parse_reply
 
 AGING = 0x10  # the DS3231's aging offset register
 
@@ -32,7 +33,7 @@ def _exchange(fob, requests):
         if i:
             line = bytes(fob.serial.outgoing[state["sent"] :]).strip()
             command = requests[i - 1][0]
-            replies.append(wire.parse_reply(command, wire.decode_frame(line)[1]))
+            replies.append(parse_reply(command, wire.decode_frame(line)[1]))
         if i < len(requests):
             command, fields = requests[i]
             send(command, fields(replies) if callable(fields) else fields)
