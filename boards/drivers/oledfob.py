@@ -19,6 +19,7 @@ except ImportError:  # a board installed without one: no latch
     POWER_LATCH = None
 
 DEBOUNCE_MS = 150
+SLEEP_SLICE_MS = 40  # one timed lightsleep between looks at the button: shorter than any press
 RELEASE_MS = 50  # up this long after a hold: let go, not a bounce
 RELEASE_WAIT_MS = 10000  # a button held longer than this (stuck in a pocket) is slept on all the same
 
@@ -104,7 +105,27 @@ class OledFobBoard(Board):
         else:
             self.framebuffer.poweroff()
 
+    def sleep_until_press(self, timeout_ms):
+        """Timed lightsleep slices until a new press (True), USB power, or ``timeout_ms`` (None: none).
+
+        Each board's lightsleep(ms) wakes from its timer, and the button's level is looked at between
+        slices: rp2 gates the GPIO bank's clock so no edge is seen (ports/rp2/modmachine.c
+        mp_machine_lightsleep); on esp32 a button armed to wake a light sleep would turn its IRQ into a
+        level interrupt that fires without end while held (see esp32c3-ssd1306/board.py)."""
+        end = None if timeout_ms is None else time.ticks_add(time.ticks_ms(), timeout_ms)
+        while not self.new_press():
+            if not self.may_deep_sleep():
+                return False  # USB came: the host may talk to us at any time
+            left = SLEEP_SLICE_MS if end is None else time.ticks_diff(end, time.ticks_ms())
+            if left <= 0:
+                return False
+            machine.lightsleep(min(left, SLEEP_SLICE_MS))
+        return True
+
     async def wait_button(self, timeout_ms):
+        if timeout_ms is not None and self.may_deep_sleep():
+            await asyncio.sleep_ms(0)  # on battery nothing else runs: sleep until the next redraw or a press
+            return self.sleep_until_press(timeout_ms)
         try:
             if timeout_ms is None:
                 await self._pressed.wait()

@@ -15,13 +15,18 @@ internal RTC runs on the RC slow clock through deep sleep, drifting minutes a
 day, so it is only the fallback for a fob without DS3231.  A marker in RTC
 memory (RTC_NOINIT_ATTR, ports/esp32/machine_rtc.c: kept through deep sleep,
 garbage after power-on) tells that fallback clock from one that restarted.
-While a code is shown on battery, the wait between redraws is a
-``machine.lightsleep(ms)`` woken by the timer or the button (the same
-wake_on_gpio pins; machine_sleep_helper with MACHINE_WAKE_SLEEP).
+While a code is shown on battery, the wait between redraws is timed
+``machine.lightsleep(ms)`` slices with the button's level looked at between
+them (oledfob.sleep_until_press), not a light sleep the button wakes: for
+that, machine_sleep_helper (MACHINE_WAKE_SLEEP) calls ESP-IDF's
+gpio_wakeup_enable, which sets the pin's interrupt type to the level
+(components/esp_driver_gpio/src/gpio.c, gpio_hal_set_intr_type) and nothing
+sets it back, so the button's ``Pin.irq`` would be a low-level interrupt that
+fires without end while the button is held: no task runs until it is let go
+(no information screen, a press seen only at its release).
 See README.md for the wiring.
 """
 
-import asyncio
 import time
 
 import esp32
@@ -85,18 +90,6 @@ class Esp32C3Board(OledFobBoard):
     def may_deep_sleep(self):
         # Deep sleep drops USB: only on battery (or when USB sensing is not wired).
         return self.vbus is None or not self.vbus.value()
-
-    async def wait_button(self, timeout_ms):
-        if timeout_ms is None or not self.may_deep_sleep():
-            return await super().wait_button(timeout_ms)
-        await asyncio.sleep_ms(0)  # on battery nothing else runs: light-sleep until the redraw or a press
-        if not self.new_press():
-            esp32.wake_on_gpio((self.button,), esp32.WAKEUP_ALL_LOW)
-            if self._down:  # still held: a level wake would fire at once, so sleep on the timer alone
-                esp32.wake_on_gpio(())
-            machine.lightsleep(timeout_ms)
-            return self.new_press()
-        return True
 
     def deep_sleep(self):
         self.framebuffer.poweroff()

@@ -6,6 +6,7 @@ A second count would show as an extra press: the display timeout restarted, the 
 """
 
 import pytest
+from modelfob import code_frame
 
 BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
 
@@ -46,3 +47,14 @@ def test_a_held_press_seen_by_irq_is_not_pressed_again_when_usb_goes(make_fob, b
     fob.run_until(45)
     off = _display_off_after(fob, 6)
     assert 35 <= off < 35.6, "the display stayed on until %.1f s after the press" % (off - 5)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_on_battery_a_long_hold_while_a_code_shows_brings_up_the_information_screen(make_fob, board):
+    fob = make_fob(board)
+    fob.press_at(10, hold=4)  # the boot's code is still shown: the board sleeps between redraws
+    fob.run_until(15)
+    held = [(t, frame) for t, frame in fob.screens() if 13 <= t < 14]
+    assert held, "nothing was drawn while the button was held"
+    t, frame = held[-1]
+    assert frame != code_frame(fob, t), "no information screen after a 3 s hold"

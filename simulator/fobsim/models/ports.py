@@ -18,6 +18,11 @@ Only what the board files touch, each behaviour as the port's source has it (v1.
   through deep sleep only when the pad is held (``Pin(..., hold=True)``,
   ports/esp32/machine_pin.c machine_pin_obj_init_helper, gpio_hold_en); an unheld wake pin
   floats and the model reads it low.  An I2C NACK is ENODEV (ports/esp32/machine_i2c.c).
+  ``lightsleep`` with ``wake_on_gpio`` pins calls ESP-IDF's gpio_wakeup_enable for each
+  (machine_sleep_helper), which sets the pin's interrupt type to that level (ESP-IDF v5
+  components/esp_driver_gpio/src/gpio.c gpio_wakeup_enable: gpio_hal_set_intr_type) and nothing
+  sets it back: a ``Pin.irq`` on that pin is a level interrupt from then on, and while the pin
+  is at the level it fires without end and no task runs.  (The model plays that out after a wake.)
 """
 
 import calendar
@@ -57,6 +62,7 @@ class Machine:
     """One chip's peripherals and power state; ``module()`` is what ``import machine`` gives."""
 
     IN, OUT, PULL_UP, PULL_DOWN, IRQ_FALLING, IRQ_RISING = 0, 1, 1, 2, 4, 8
+    LEVEL_LOW, LEVEL_HIGH = 16, 32  # esp32: what gpio_wakeup_enable leaves a pin's interrupt as
 
     def __init__(self, world, port, uid=b"\xe6\x61\x41\x04\x03\x45\x1f\x2c", pico_w=False, rc_drift=0.0):
         self.world = world
@@ -187,11 +193,24 @@ class Machine:
             self.world.stop(
                 Hang("esp32 sleep with no wake source armed (ports/esp32/modmachine.c machine_sleep_helper)")
             )
+        if state == "sleep":
+            for n in self.wake_pins:  # gpio_wakeup_enable: the pin's interrupt becomes a level one, for good
+                self.pin(n).trigger = self.LEVEL_HIGH if self.wake_level else self.LEVEL_LOW
         self.sleeping = state
-        if self.wake_due():  # level-triggered: a pin already at its level wakes at once
-            self.sleeping = None
-            return
-        self._sleep(state, None if ms is None else ms / 1000, self.wake_due)
+        if not self.wake_due():  # level-triggered: a pin already at its level wakes at once
+            self._sleep(state, None if ms is None else ms / 1000, self.wake_due)
+        self.sleeping = None
+        self._level_storm()
+
+    def _level_storm(self):
+        """A level interrupt at its level fires again as soon as it returns (ESP-IDF gpio.c gpio_isr_loop
+        clears the status bit, the level sets it again): no task runs until the level goes; then the
+        handler MicroPython scheduled (ports/esp32/machine_pin.c machine_pin_isr_handler) runs once."""
+        for n, p in self.pins.items():
+            level = {self.LEVEL_LOW: 0, self.LEVEL_HIGH: 1}.get(p.trigger)
+            if level is not None and p.handler is not None and self.level(n) == level:
+                self.world.advance_to(None, lambda n=n, level=level: self.level(n) != level)
+                p.handler(self._pins_by_id[n])
 
     # -- the module ------------------------------------------------------------
     def module(self):
