@@ -111,7 +111,12 @@ class OledFobBoard(Board):
         Each board's lightsleep(ms) wakes from its timer, and the button's level is looked at between
         slices: rp2 gates the GPIO bank's clock so no edge is seen (ports/rp2/modmachine.c
         mp_machine_lightsleep); on esp32 a button armed to wake a light sleep would turn its IRQ into a
-        level interrupt that fires without end while held (see esp32c3-ssd1306/board.py)."""
+        level interrupt that fires without end while held (see esp32c3-ssd1306/board.py).  The deadline
+        holds across the slices: rp2's ticks_ms is the hardware timer (ports/rp2/mphalport.h
+        mp_hal_ticks_ms, to_ms_since_boot), the one block mp_machine_lightsleep leaves clocked
+        (sleep_en1 = CLK_SYS_TIMER) since its alarm ends the sleep; esp32's is esp_timer
+        (ports/esp32/mphalport.c mp_hal_ticks_ms), which ESP-IDF's light sleep code advances by the
+        time slept (esp_timer_private_advance)."""
         end = None if timeout_ms is None else time.ticks_add(time.ticks_ms(), timeout_ms)
         while not self.new_press():
             if not self.may_deep_sleep():

@@ -8,7 +8,11 @@ wake_on_ext0/ext1, SOC_PM_SUPPORT_EXT*_WAKEUP are off) arms the pin for
 esp_deep_sleep_enable_gpio_wakeup), and the wake is a reset with
 ``machine.DEEPSLEEP_RESET``.  The button's pull-up is held through the sleep
 (``Pin(..., hold=True)``, ports/esp32/machine_pin.c machine_pin_obj_init_helper:
-gpio_hold_en) so the wake pin never floats, and released at boot.
+gpio_hold_en) so the wake pin never floats, and released at boot.  GPIO3 needs
+no esp32.gpio_deep_sleep_hold: GPIO0-5 are held in the RTC domain, powered in
+deep sleep (ESP-IDF hal/esp32c3/include/hal/gpio_ll.h gpio_ll_hold_en sets
+RTC_CNTL_PAD_HOLD_REG for them); that function is for the digital pads and is
+not built for the C3 (modesp32.c: SOC_GPIO_SUPPORT_HOLD_IO_IN_DSLP is unset).
 
 The clock: a fitted DS3231 is read on every wake (and every reading); the
 internal RTC runs on the RC slow clock through deep sleep, drifting minutes a

@@ -74,3 +74,24 @@ def test_a_stuck_button_does_not_keep_the_c3_awake_and_it_wakes_when_let_go(make
     fob.run_until(700)
     assert fob.world.ledger.totals()[("mcu", "deepsleep")] > 500, "the wait for the release had no bound"
     assert [round(t) for t, _ in fob.boots] == [0, 610]  # let go: it wakes once, then sleeps for a press
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_reset_on_battery_is_survived_while_the_gate_rc_holds_the_supply(make_fob, board):
+    fob = make_fob(board, latch=True)
+    fob.press_at(1)
+    fob.reset_at(5)  # as main.py's last resort does: every pin, the latch's hold line too, drops
+    fob.run_until(8)
+    assert [cause for _, cause in fob.boots] == [ports.PWRON_RESET, ports.HARD_RESET]
+    assert frames_between(fob, 5, 8), "the fob did not come back after the reset"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_reset_with_a_boot_slower_than_the_gate_rc_cuts_the_power(make_fob, board):
+    fob = make_fob(board, latch=True)
+    fob.profile.boot_seconds = 1.5  # longer than R1*C1 (1 s): latch.py comes too late
+    fob.press_at(1, hold=3)  # (held, the button powers the first boot)
+    fob.reset_at(6)
+    fob.run_until(11)
+    assert not frames_between(fob, 6, 11), "the supply outlived its RC"
+    assert fob.world.ledger.totals()[("mcu", "off")] > 3

@@ -108,6 +108,10 @@ class Fob:
             self.machine.drive(self.vbus_pin, 1 if attached else 0)
         self._supply_check()
 
+    def reset_at(self, t):
+        """The chip resets at ``t`` (machine.reset, as main.py's last resort does)."""
+        self.world.at(t, lambda: self.powered and self.world.stop(ports.Reset(ports.HARD_RESET)))
+
     def _button(self, down):
         self._pressed = down
         if self.latch and not down:
@@ -131,6 +135,15 @@ class Fob:
         if self.world.now < self._rc_until or self._latch_held():
             return
         self._power_loss()
+
+    def _latch_dropped(self):
+        """A reset returns every pin to its reset state, the latch's hold line too (rp2:
+        mp_machine_reset is watchdog_reboot, a chip reset; esp32: esp_restart, on the C3 a system
+        reset of the digital peripherals, GPIO included): the gate RC alone keeps the supply on,
+        until latch.py holds it again."""
+        if self.latch and not self.usb:
+            self._rc_until = max(self._rc_until, self.world.now + LATCH_RC_SECONDS)
+            self.world.at(self._rc_until, self._supply_check)
 
     def _latch_held(self):
         return self.latch_pin is not None and self.machine.level(self.latch_pin) == 1
@@ -244,6 +257,7 @@ class Fob:
                     raise world.Hang("main.py returned")
                 except ports.Reset as reset:
                     cause = reset.cause
+                    self._latch_dropped()
                 except PowerLoss:
                     self.powered = False
                 except _PowerOn:

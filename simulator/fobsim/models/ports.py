@@ -17,7 +17,11 @@ Only what the board files touch, each behaviour as the port's source has it (v1.
   counting through deep sleep on the RC slow clock, with its drift.  A pin's pull keeps
   through deep sleep only when the pad is held (``Pin(..., hold=True)``,
   ports/esp32/machine_pin.c machine_pin_obj_init_helper, gpio_hold_en); an unheld wake pin
-  floats and the model reads it low.  An I2C NACK is ENODEV (ports/esp32/machine_i2c.c).
+  floats and the model reads it low.  On the C3 GPIO0-5 are held in the RTC domain (ESP-IDF
+  hal/esp32c3/include/hal/gpio_ll.h gpio_ll_hold_en: RTC_CNTL_PAD_HOLD_REG), which stays powered
+  in deep sleep, so no esp32.gpio_deep_sleep_hold is needed (it is for the digital pads, and
+  modesp32.c builds it only under SOC_GPIO_SUPPORT_HOLD_IO_IN_DSLP, which the C3 does not set).
+  An I2C NACK is ENODEV (ports/esp32/machine_i2c.c).
   ``lightsleep`` with ``wake_on_gpio`` pins calls ESP-IDF's gpio_wakeup_enable for each
   (machine_sleep_helper), which sets the pin's interrupt type to that level (ESP-IDF v5
   components/esp_driver_gpio/src/gpio.c gpio_wakeup_enable: gpio_hal_set_intr_type) and nothing
@@ -371,7 +375,7 @@ class Machine:
         m = self
         epoch = m.epoch()
 
-        def ticks_ms():
+        def ticks_ms():  # counts through lightsleep(ms): rp2 mp_hal_ticks_ms is the timer, left clocked
             return int((m.world.now - m.boot_time) * 1000) & 0x3FFFFFFF
 
         def ticks_diff(a, b):
