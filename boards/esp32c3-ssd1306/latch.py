@@ -2,9 +2,8 @@
 
 In the power-latch build (docs/hardware.md) the button powers the board for about a second;
 driving POWER_LATCH high keeps it powered until the firmware releases it (Board.power_off).
-A reset lets go of it like every pin (rp2 machine.reset is watchdog_reboot, a chip reset, ports/rp2/modmachine.c
-mp_machine_reset; esp32 it is esp_restart, on the C3 a reset of the digital peripherals, GPIO included): the gate RC
-then keeps the supply on for about a second, longer than the boot takes to get here again (docs/hardware.md).
+A reset keeps it: machine.reset is esp_restart, which resets the CPU but not the GPIO block (ESP-IDF
+esp_system/port/soc/esp32c3/system_internal.c esp_restart_noos), so the line stays high until this runs again.
 In the plain build nothing is wired to this pin and holding it high does nothing.  Not boot.py:
 an exception there would skip main.py and open the REPL (see firmware/main.py).
 """

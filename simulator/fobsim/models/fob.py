@@ -137,11 +137,10 @@ class Fob:
         self._power_loss()
 
     def _latch_dropped(self):
-        """A reset returns every pin to its reset state, the latch's hold line too (rp2:
-        mp_machine_reset is watchdog_reboot, a chip reset; esp32: esp_restart, on the C3 a system
-        reset of the digital peripherals, GPIO included): the gate RC alone keeps the supply on,
-        until latch.py holds it again."""
-        if self.latch and not self.usb:
+        """After a reset that let go of the latch's hold line (rp2: watchdog_reboot resets the GPIO
+        bank; an esp32 machine.reset leaves it driven, ports.Machine.boot) the gate RC alone keeps
+        the supply on, until latch.py holds it again."""
+        if self.latch and not self.usb and not self._latch_held():
             self._rc_until = max(self._rc_until, self.world.now + LATCH_RC_SECONDS)
             self.world.at(self._rc_until, self._supply_check)
 
@@ -257,6 +256,7 @@ class Fob:
                     raise world.Hang("main.py returned")
                 except ports.Reset as reset:
                     cause = reset.cause
+                    self.machine.boot(cause)  # the pins as the reset leaves them
                     self._latch_dropped()
                 except PowerLoss:
                     self.powered = False

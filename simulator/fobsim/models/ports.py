@@ -117,11 +117,20 @@ class Machine:
         return any(self.level(n) == (1 if self.wake_level else 0) for n in self.wake_pins)
 
     def boot(self, cause):
-        """A reset: RAM and pin setup gone; what the port keeps (RTC, RTC memory) stays."""
+        """A reset: RAM and pin setup gone; what the port keeps (RTC, RTC memory) stays.
+
+        esp32's machine.reset is esp_restart, which on the C3 resets the CPU and a few peripherals
+        (UART, timers, SPI, DMA) but not the GPIO block (ESP-IDF esp_system/port/soc/esp32c3/
+        system_internal.c esp_restart_noos, esp_system_reset_modules_on_exit): pins keep their mode,
+        pull and output level; only MicroPython's IRQ handlers go (machine_pin.c machine_pins_init).
+        rp2's is watchdog_reboot, which resets all but the oscillators, the GPIO bank too (pico-sdk
+        hardware_watchdog/watchdog.c _watchdog_enable: PSM WDSEL "everything apart from ROSC and XOSC")."""
         self.cause = cause
         for p in self.pins.values():
             external, hold = p.external, p.hold
-            if not hold:
+            if self.port == "esp32" and cause == HARD_RESET:
+                p.handler, p.trigger = None, 0
+            elif not hold:
                 p.__init__()
             p.external = external
         self.wake_pins = ()
