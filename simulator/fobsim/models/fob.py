@@ -25,6 +25,7 @@ class _Serial:
         self.incoming = bytearray()
         self.outgoing = bytearray()
         self.readable = scheduler.Event()
+        self.on_write = None  # called with each write's bytes (fob sim --board sends them to its pty)
 
     def any(self):
         return len(self.incoming)
@@ -38,6 +39,8 @@ class _Serial:
 
     def write(self, data):
         self.outgoing += data
+        if self.on_write is not None:
+            self.on_write(bytes(data))
         return len(data)
 
 
