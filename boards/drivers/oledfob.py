@@ -25,6 +25,10 @@ RELEASE_WAIT_MS = 10000  # a button held longer than this (stuck in a pocket) is
 
 
 class OledFobBoard(Board):
+    # The CPU clock while a code shows on battery (None: the board keeps its clock), and the one to go back to.
+    low_clock_hz = None
+    full_clock_hz = None
+
     def __init__(self, sda, scl, button, display_height):
         self.i2c = machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=400000)
         self.width = 128
@@ -104,6 +108,15 @@ class OledFobBoard(Board):
             self.framebuffer.poweron()
         else:
             self.framebuffer.poweroff()
+            self._clock(False)
+
+    def _clock(self, low):
+        """Lower the CPU clock (only while a code shows on battery, where nothing but redraws runs) or
+        restore it (the display off, a host on USB, serial bytes to answer)."""
+        if self.low_clock_hz is not None:
+            hz = self.low_clock_hz if low else self.full_clock_hz
+            if machine.freq() != hz:
+                machine.freq(hz)
 
     def sleep_until_press(self, timeout_ms):
         """Timed lightsleep slices until a new press (True), USB power, or ``timeout_ms`` (None: none).
@@ -129,8 +142,10 @@ class OledFobBoard(Board):
 
     async def wait_button(self, timeout_ms):
         if timeout_ms is not None and self.may_deep_sleep():
+            self._clock(True)
             await asyncio.sleep_ms(0)  # on battery nothing else runs: sleep until the next redraw or a press
             return self.sleep_until_press(timeout_ms)
+        self._clock(False)
         try:
             if timeout_ms is None:
                 await self._pressed.wait()
@@ -142,7 +157,9 @@ class OledFobBoard(Board):
         return True
 
     async def read_serial(self):
-        return await self.serial.read()
+        data = await self.serial.read()
+        self._clock(False)
+        return data
 
     def write_serial(self, data):
         self.serial.write(data)

@@ -50,6 +50,11 @@ _CLOCK_SET = b"fobclock"  # in RTC memory: survives deep sleep, not power loss
 
 class Esp32C3Board(OledFobBoard):
     name = "esp32c3-ssd1306"
+    # While a code shows on battery, 80 MHz: the lowest clock at which APB, and so I2C, stays at 80 MHz;
+    # ports/esp32/modmachine.c mp_machine_set_freq takes 20, 40, 80 or 160 MHz on the C3 (esp_pm_configure),
+    # and light sleep keeps it (ESP-IDF sleep_modes.c esp_sleep_start restores the CPU clock it had).
+    low_clock_hz = 80_000_000
+    full_clock_hz = 160_000_000
 
     def __init__(self):
         super().__init__(SDA, SCL, BUTTON, DISPLAY_HEIGHT)

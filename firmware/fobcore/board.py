@@ -29,7 +29,10 @@ class Board:
         raise NotImplementedError
 
     def display_power(self, on):
-        """Switch the panel on or off (off: its controller sleeps, pixels kept)."""
+        """Switch the panel on or off (off: its controller sleeps, pixels kept).
+
+        A board may run at a lower CPU clock while a code shows on battery (its wait_button knows
+        when); it restores the clock here when the panel goes off, and when a host needs it."""
         raise NotImplementedError
 
     # -- clock ------------------------------------------------------------------

@@ -16,7 +16,7 @@ def _running_window(fob, after, length=0.005):
     (a redraw's I2C transfer): a press then is seen by the IRQ as well as by the next look at the level."""
     history = [(t, state) for t, part, state in fob.world.ledger.history if part == "mcu"]
     for (t, state), (t_next, _) in zip(history, history[1:], strict=False):
-        if t > after and state == "run" and t_next - t >= length:
+        if t > after and state in ("run", "run_low") and t_next - t >= length:
             return (t + t_next) / 2
     raise AssertionError("the MCU never ran for %s s after %s s" % (length, after))
 

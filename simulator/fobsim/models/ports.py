@@ -41,6 +41,8 @@ from fobsim.models.world import Hang
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 _EPOCH_2000 = 946684800
 _RP2_BOOT_TIME = 1609459200  # 2021-01-01, ports/rp2/main.c
+_DEFAULT_HZ = {"rp2": 125_000_000, "esp32": 160_000_000}  # the clock each port boots at
+_ESP32C3_FREQS = (20_000_000, 40_000_000, 80_000_000, 160_000_000)
 
 
 class Reset(Interrupt):
@@ -76,7 +78,7 @@ class Machine:
         self.rc_drift = rc_drift  # esp32: the internal RTC's rate error (0.03 = 3 % fast)
         self.pins = {}
         self.bus = I2CBus(world, errno.EIO if port == "rp2" else errno.ENODEV)
-        self.freq_hz = 125_000_000 if port == "rp2" else 160_000_000
+        self.freq_hz = _DEFAULT_HZ[port]
         self.vsys_volts = 3.9
         self.wake_pins = ()
         self.wake_level = False
@@ -135,6 +137,7 @@ class Machine:
             p.external = external
         self.wake_pins = ()
         self.sleeping = None
+        self.set_freq(_DEFAULT_HZ[self.port])  # a boot starts at the port's default clock
         self.boot_time = self.world.now
         if self.port == "rp2":
             self._rtc_base = (_RP2_BOOT_TIME, self.world.now)
@@ -157,6 +160,10 @@ class Machine:
 
     def set_rtc(self, seconds):
         self._rtc_base = (seconds, self.world.now)
+
+    def set_freq(self, hz):
+        self.freq_hz = hz
+        self.world.ledger.set_clock(hz < _DEFAULT_HZ[self.port])
 
     def epoch(self):
         return _EPOCH_2000 if self.port == "esp32" else 0
@@ -191,8 +198,9 @@ class Machine:
                 self.world.advance(ms / 1000)
                 return
             self._sleep("sleep", ms / 1000, None)
+            self.set_freq(_DEFAULT_HZ["rp2"])  # runtime_init_clocks_optional_usb: clk_sys at SYS_CLK_KHZ again
             return
-        self._esp32_sleep("sleep", ms)
+        self._esp32_sleep("sleep", ms)  # ESP-IDF esp_sleep_start restores the CPU clock it had
 
     def deepsleep(self, ms=None):
         if self.port == "rp2":
@@ -338,8 +346,9 @@ class Machine:
         def freq(hz=None):
             if hz is None:
                 return m.freq_hz
-            m.freq_hz = hz
-            m.world.ledger.set("clock", "low" if hz < (125_000_000 if m.port == "rp2" else 160_000_000) else "full")
+            if m.port == "esp32" and hz not in _ESP32C3_FREQS:
+                raise ValueError("frequency must be 20MHz, 40MHz, 80Mhz or 160MHz")  # mp_machine_set_freq
+            m.set_freq(hz)
             return None
 
         module = types.ModuleType("machine")
