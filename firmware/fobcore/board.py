@@ -122,18 +122,10 @@ class Board:
         return b""
 
     def random_bytes(self, count):
-        """``count`` (at most 32) bytes for a one-time challenge: the port's os.urandom hashed with the
-        clock, the ticks and a count, so that no two challenges repeat even where that source is weak.
-        esp32's is esp_random (ports/esp32/modos.c mp_os_urandom), which ESP-IDF calls pseudo-random
-        only while neither Wi-Fi nor Bluetooth runs (its "Random Number Generation" guide), as on a
-        fob; rp2's takes ring-oscillator bits (ports/rp2/modos.c, main.c rosc_random_u8).  The
-        webassembly port has no os.urandom: its boards give their own."""
-        from fobcore import hashes
+        """``count`` (at most 32) bytes for a one-time challenge that never repeats (fobcore.nonce)."""
+        from fobcore import nonce  # loaded at the first CHALLENGE only: a fob in a pocket never needs it
 
-        self._drawn = getattr(self, "_drawn", 0) + 1
-        mixed = hashes.constructor("sha256")(os.urandom(32))
-        mixed.update(("%s %d %d" % (self.time(), self.ticks_ms(), self._drawn)).encode())
-        return mixed.digest()[:count]
+        return nonce.fresh(self, count)
 
     def battery(self):
         """Battery charge in percent, or None if the board cannot tell."""
