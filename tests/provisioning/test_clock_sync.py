@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
-from fobcore.wire import decode_frame, encode_frame, format_fields, parse_reply
+from fobcore.wire import decode_frame, encode_frame, format_fields
+from fobhost.replies import parse_reply
 from oracles import pyotp_totp_at
 
 NOW = 1_800_000_000
