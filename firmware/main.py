@@ -93,7 +93,7 @@ finally:
                     hardware.power_off()  # the power-latch build is off here, until a press boots it again
                     if hardware.may_deep_sleep():
                         hardware.deep_sleep()  # the plain build: a press wakes it (esp32: through a reset)
-                        woken = True
+                        woken = True  # (rp2) pressed: the reset below gives three more tries
                 except BaseException:  # noqa: S110
                     pass  # on USB, or no board driver: idle below
 
