@@ -50,6 +50,7 @@ def test_the_plain_build_sleeps_after_the_fault_screen(make_fob, board):
     fob = make_fob(board)
     fob.damage("fobcore.app")
     drawn = _average_ua(fob, 200, HOUR, latch=False)
+    assert len(fob.boots) == 3, "the halt reset without a press"
     assert frames_between(fob, 0, 60)[-1:] == [FAULT]
     assert drawn < fob.profile.current("mcu", "idle") / 10, "the halt idled awake"
 
