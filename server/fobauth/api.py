@@ -284,6 +284,34 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
         return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
 
+    # Verification, the load a bank sends, is the router's first route: each route tried before the one
+    # that matches costs CPU (FastAPI's matching).  Verifications run on as many threads as the pool has
+    # database connections: more would only queue for the pool and compete for the GIL (docs/server.md).
+    pool_size = getattr(service.engine.pool, "size", None)
+    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
+
+    async def verify(body: Verification, user_id: UserId) -> Verified:
+        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
+        return Verified(user_id=user_id, verified=True)
+
+    async def answer_verify(request):
+        """verify's handler: the path, the per-user limit (before the body is parsed), the body."""
+        try:
+            user_id = USER_ID.validate_python(request.path_params["user_id"])
+        except ValidationError:
+            raise invalid(["user_id"]) from None
+        gate.code_attempt(user_id)
+        verified = await verify(await parsed(Verification, request), user_id)
+        return Response(verified.model_dump_json(), media_type="application/json")
+
+    router.add_api_route(
+        "/users/{user_id}/verify",
+        verify,
+        methods=["POST"],
+        response_model=Verified,
+        route_class_override=functools.partial(PlainRoute, handler=answer_verify),
+    )
+
     @router.post(
         "/tokens/import",
         status_code=201,
@@ -328,33 +356,6 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     @router.post("/users/{user_id}/token/skip", response_model=UserOut)
     async def skip(user_id: UserId) -> UserOut:
         return user_out(await call(service.skip_registration, user_id))
-
-    # Verifications, the load a bank sends, run on as many threads as the pool has database connections:
-    # more would only queue for the pool and compete for the GIL (docs/server.md, Performance).
-    pool_size = getattr(service.engine.pool, "size", None)
-    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
-
-    async def verify(body: Verification, user_id: UserId) -> Verified:
-        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
-        return Verified(user_id=user_id, verified=True)
-
-    async def answer_verify(request):
-        """verify's handler: the path, the per-user limit (before the body is parsed), the body."""
-        try:
-            user_id = USER_ID.validate_python(request.path_params["user_id"])
-        except ValidationError:
-            raise invalid(["user_id"]) from None
-        gate.code_attempt(user_id)
-        verified = await verify(await parsed(Verification, request), user_id)
-        return Response(verified.model_dump_json(), media_type="application/json")
-
-    router.add_api_route(
-        "/users/{user_id}/verify",
-        verify,
-        methods=["POST"],
-        response_model=Verified,
-        route_class_override=functools.partial(PlainRoute, handler=answer_verify),
-    )
 
     @router.post("/users/{user_id}/token/resync", response_model=Verified, dependencies=[Depends(code_attempt)])
     async def resync(body: Resynchronisation, user_id: UserId) -> Verified:
