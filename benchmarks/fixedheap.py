@@ -1,4 +1,4 @@
-"""The fixed heap the fob needs, bisected on the MicroPython unix port (64-bit), and the 32-bit estimate.
+"""The fixed heap the fob needs, bisected on the MicroPython unix port (64-bit), and measured 32-bit figures.
 
 Each probe boots the real main.py with the .mpy files `fob flash` installs,
 on littlefs, at ``-X heapsize=N`` (tests/fixedheap.py): a sealed fob in use
@@ -6,6 +6,9 @@ on littlefs, at ``-X heapsize=N`` (tests/fixedheap.py): a sealed fob in use
 the real `fob provision` over a pty.  A heap counts as enough when it
 works twice in a row.  Every probe below the figure must have failed
 safely: no prompt, no wrong code, no damaged record.
+
+``wasm32`` measures a 32-bit figure on the WebAssembly port (tests/wasmheap.py)
+and the 64-bit to 32-bit ratio of the firmware's live heap.
 """
 
 import sys
@@ -15,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the VM harness, shared with the tests
 
 import fixedheap  # noqa: E402
+import wasmheap  # noqa: E402
 
 
 def main():
@@ -45,3 +49,31 @@ def main():
             print("  UNSAFE failures at: %s KiB" % ", ".join(str(h // 1024) for h in sorted(unsafe)))
         if needed > documented:
             print("  MORE than the documented minimum: update MINIMUM in tests/fixedheap.py and docs/firmware.md")
+    wasm32()
+
+
+def wasm32():
+    """The 32-bit figures: the WebAssembly port's heap it never grows past, per scenario, and the measured ratio."""
+    live, ratio = wasmheap.live_ratio()
+    print(
+        "firmware modules + a decoded record, live heap: %d bytes on the unix port (64-bit), %d on the WebAssembly"
+        " port (32-bit): ratio %.2f (measured; tests/fixedheap.py applies %.1f)"
+        % (live["unix"], live["webassembly"], ratio, fixedheap.ESTIMATE_32_BIT)
+    )
+    for name, scenario in wasmheap.SCENARIOS.items():
+        started = time.monotonic()
+        needed, probes = wasmheap.bisect(scenario)
+        failed = [heap for heap, runs in probes.items() if not runs[-1].ok]
+        print(
+            "%s: the WebAssembly port (32-bit, VM board) never grows its heap from %d KiB on (bisected in %.0f s,"
+            " %d probes); the documented 64-bit minimum / measured ratio: %d KiB"
+            % (
+                name,
+                needed // 1024,
+                time.monotonic() - started,
+                sum(len(runs) for runs in probes.values()),
+                fixedheap.MINIMUM[name] / ratio // 1024,
+            )
+        )
+        if failed:
+            print("  the scenario itself failed at: %s KiB" % ", ".join(str(h // 1024) for h in sorted(failed)))

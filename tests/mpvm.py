@@ -34,13 +34,15 @@ class MicroPythonError(AssertionError):
     """The script raised inside the VM; the message carries its traceback."""
 
 
-def run(script, copies=(FOBCORE,), heapsize=1024 * 1024, timeout=300, port="webassembly"):
-    """Run ``script`` (source text) in a fresh VM of ``port``; return its standard output."""
+def run(script, copies=(FOBCORE,), heapsize=1024 * 1024, timeout=300, port="webassembly", asynchronous=False):
+    """Run ``script`` (source text) in a fresh VM of ``port``; return its standard output.
+
+    ``asynchronous``: on the WebAssembly port the script may ``await`` at its top level (run.mjs --async)."""
     with tempfile.TemporaryDirectory() as work:
         script_file = Path(work) / "script.py"
         script_file.write_text(script)
         if port == "webassembly":
-            command = ["node", str(RUNNER), "--heapsize", str(heapsize)]
+            command = ["node", str(RUNNER), "--heapsize", str(heapsize)] + ["--async"] * asynchronous
             for host, vm in copies:
                 command += ["--copy", "%s:%s" % (host, vm)]
             command.append(str(script_file))

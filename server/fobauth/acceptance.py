@@ -17,10 +17,11 @@ The writes come in two forms built from the same statements:
   transaction such as a registration): the same UPDATEs and the audit INSERT
   one after the other.
 
-Each form runs on either path: ``SqlSession`` (SQLAlchemy, the general path)
-or fobauth.hotpath (the driver's connection with the SQL compiled once, the
-fast path).  A session is a callable ``run(statement, params)`` returning
-(rows, rowcount).
+``writes_in_one`` alone decides which a check gets.  Each form runs on either
+path: ``SqlSession`` (SQLAlchemy, the general path) or fobauth.hotpath (the
+driver's connection with the SQL compiled once, the fast path).  A session
+is a callable ``run(statement, params)`` returning (rows, rowcount), with
+``in_one`` saying its form and ``read(user_id)`` the check's first statement.
 """
 
 import contextlib
@@ -30,6 +31,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fobauth import audit
 from fobauth import decision as decided
+from fobauth.database import Dropped
 from fobauth.schema import tokens, users
 
 TOKEN_COLUMNS = (
@@ -141,10 +143,17 @@ ACCEPT_IN_ONE = _accept_in_one()
 COUNT_IN_ONE = _count_in_one()
 
 
-def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=False):
-    """Carry out ``outcome`` (a Decision) for user ``row`` and ``token`` (None when the user has none);
-    returns the audit results written, the first being the answer (["ok"] when accepted; a wrong code
-    that suspends writes ["invalid_code", "suspended"]).  ``in_one``: the one-statement form;
+def writes_in_one(dialect):
+    """The session mode of a check, decided here only: on PostgreSQL each write is one statement in
+    autocommit; on SQLite, whose CTEs cannot modify data, the sequence runs in one BEGIN IMMEDIATE
+    transaction."""
+    return dialect.name != "sqlite"
+
+
+def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
+    """Carry out ``outcome`` (a Decision) for user ``row`` and ``token`` (None when the user has none)
+    through the session ``run``, in its form; returns the audit results written, the first being the
+    answer (["ok"] when accepted; a wrong code that suspends writes ["invalid_code", "suspended"]).
     ``unbound``: a registration, whose binding (and its audit row) the caller writes next."""
     serial = token.serial if token is not None else None
     params = {
@@ -158,7 +167,7 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
         params.update(drift_lo=outcome.drift_lo, drift_hi=outcome.drift_hi, drift_at=outcome.drift_at)
         params.update(previous_drift=outcome.previous_drift, resync_step=outcome.resync_step)
         params["token_pk"] = token.token_id if unbound else row.token_id
-        if in_one and not unbound:
+        if run.in_one and not unbound:
             return [result for (result,) in run(ACCEPT_IN_ONE, params)[0]]
         if run(CONSUME_UNBOUND if unbound else CONSUME, params)[1]:
             if row.failures:
@@ -168,7 +177,7 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
             return [decided.ACCEPTED]
         params[audit.RESULT] = run(LOST_RACE_OF[unbound], params)[0][0][0]
     elif outcome.outcome == decided.WRONG:
-        if in_one:
+        if run.in_one:
             return [result for (result,) in run(COUNT_IN_ONE, params)[0]]
         counted = run(COUNT_FAILURE, params)[0]
         if not counted:
@@ -184,15 +193,13 @@ def record(run, outcome, row, token, now, event, actor, policy, in_one, unbound=
     return [params[audit.RESULT]]
 
 
-class Dropped(Exception):
-    """The database dropped the connection before anything was written: safe to run the check again."""
-
-
 class SqlSession:
-    """``run`` over a SQLAlchemy connection (the general path)."""
+    """``run`` over a SQLAlchemy connection (the general path); ``in_one`` only on a connection in
+    autocommit, never inside a larger transaction."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, in_one=False):
         self._conn = conn
+        self.in_one = in_one
 
     def __call__(self, statement, params):
         result = self._conn.execute(statement, params)
@@ -202,18 +209,18 @@ class SqlSession:
         try:
             return self._conn.execute(READ, {"user_id": user_id}).first()
         except DBAPIError as error:
-            if error.connection_invalidated:
-                raise Dropped() from None
+            if error.connection_invalidated:  # before the check's first write
+                raise Dropped(error) from None
             raise
 
 
 @contextlib.contextmanager
 def general_session(engine):
-    """A session for one check through SQLAlchemy: autocommit on PostgreSQL (each write is one statement
-    and its own transaction), one BEGIN IMMEDIATE transaction on SQLite."""
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            yield SqlSession(conn)
-    else:
+    """A session for one check through SQLAlchemy, in the form ``writes_in_one`` decides: autocommit (each
+    write one statement and its own transaction), or one transaction (BEGIN IMMEDIATE: fobauth.database)."""
+    if writes_in_one(engine.dialect):
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield SqlSession(conn, in_one=True)
+    else:
+        with engine.begin() as conn:
             yield SqlSession(conn)

@@ -29,20 +29,19 @@ from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from fobauth import errors, passwords, settings
+from fobauth import errors, settings
 from fobauth.limits import Guard
 from fobauth.ratelimit import Rate, RateLimiter
-from fobauth.schema import ID_LENGTH
 from fobauth.seedbox import SeedKeyError
-from fobauth.settings import PREFIX, ROLES
+from fobauth.settings import MAX_EXPIRING_DAYS, MAX_ID_CHARS, MAX_PASSWORD_CHARS, MAX_TYPED_CHARS, PREFIX, ROLES
 
 DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
 DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
 log = logging.getLogger("fobauth.api")
 
-Identifier = Field(min_length=1, max_length=ID_LENGTH)
-Secret = Field(min_length=1, max_length=passwords.MAX_LENGTH)
-Code = Field(max_length=64)
+Identifier = Field(min_length=1, max_length=MAX_ID_CHARS)
+Secret = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+Code = Field(max_length=MAX_TYPED_CHARS)
 
 
 class Body(BaseModel):
@@ -58,7 +57,7 @@ class NewUser(Body):
 
 
 class Registration(Body):
-    serial: str = Field(max_length=64)
+    serial: str = Field(max_length=MAX_TYPED_CHARS)
     code: str = Code
 
 
@@ -77,7 +76,7 @@ class Unlock(Body):
 
 
 class Revocation(Unlock):
-    admin_code: str | None = Field(default=None, max_length=64)
+    admin_code: str | None = Field(default=None, max_length=MAX_TYPED_CHARS)
 
 
 class UserOut(BaseModel):
@@ -170,12 +169,12 @@ def error_response(error):
     if isinstance(error, SeedKeyError):
         log.error("%s", error)  # names the token, never its seed
         return JSONResponse({"error": "seed_unreadable", "message": "the token's seed cannot be opened"}, 500)
-    retry = {"Retry-After": str(settings.OUTAGE_RETRY_AFTER)}
     if database_outage(error):
         log.error("database unavailable: %s", type(error).__name__)
+        retry = {"Retry-After": str(settings.OUTAGE_RETRY_AFTER)}  # waiting helps here, not after a bug
         return JSONResponse({"error": "unavailable", "message": "the database is unavailable"}, 503, retry)
     log.error("internal error: %s", type(error).__name__)
-    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500, retry)
+    return JSONResponse({"error": "internal_error", "message": "internal error"}, 500)
 
 
 class Gate:
@@ -204,9 +203,9 @@ class Gate:
             raise errors.RateLimited.after(wait)
 
 
-UserId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH)]
+UserId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
 USER_ID = TypeAdapter(UserId)
-CustomerId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
 HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
 
@@ -325,7 +324,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     )
     async def import_tokens(
         request: Request,
-        x_pskc_password: Annotated[str | None, Header(max_length=passwords.MAX_LENGTH)] = None,
+        x_pskc_password: Annotated[str | None, Header(max_length=MAX_PASSWORD_CHARS)] = None,
         x_pskc_key: Annotated[str | None, Header(pattern="^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$")] = None,
     ) -> Imported:
         """Import a PSKC (RFC 6030) document; all its tokens or none.  A protected one is opened by its
@@ -378,7 +377,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         return user_out(await call(service.revoke, body.admin_id, user_id, body.confirmation_password, body.admin_code))
 
     @router.get("/tokens/expiring", response_model=ExpiringList)
-    async def expiring(days: Annotated[int, Query(ge=0, le=3650)]) -> ExpiringList:
+    async def expiring(days: Annotated[int, Query(ge=0, le=MAX_EXPIRING_DAYS)]) -> ExpiringList:
         return ExpiringList(
             tokens=[
                 ExpiringOut(serial=t.serial, expires_at=iso(t.expires_at), user_ids=list(t.user_ids))

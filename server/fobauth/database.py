@@ -14,10 +14,9 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
-from fobauth.settings import DEFAULT_URL
+from fobauth.settings import DEFAULT_URL, SQLITE_BUSY_SECONDS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT = 30  # seconds
 _MIGRATION_LOCK = 0x666F6261  # "foba"
 
 
@@ -50,11 +49,35 @@ def make_engine(url=DEFAULT_URL, **options):
     if url.get_backend_name() == "sqlite":
         # SQLite has one writer at a time: with one pooled connection per process, threads queue in the
         # pool instead of sleeping in SQLite's busy handler; processes still wait on the busy timeout.
-        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_BUSY_TIMEOUT, **options}
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **options)
+        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_BUSY_SECONDS, **options}
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **options)
         _prepare_sqlite(engine)
         return engine
     return create_engine(url, **options)
+
+
+class Dropped(Exception):
+    """The database dropped the connection (a restart, a failover) before anything of an attempt could
+    be kept: running it again is safe.  ``error`` is the database's own error."""
+
+    def __init__(self, error):
+        super().__init__(type(error).__name__)
+        self.error = error
+
+
+def once_more_if_dropped(attempt):
+    """``attempt()``, run once more if it raised Dropped: the pool has let the dead connections go, so
+    the second try gets a new one.  The service's one retry rule.  Attempts raise Dropped only while
+    nothing of theirs can have been kept, so a retry never counts a wrong code twice; a second drop in
+    a row raises the database's error, and the client is told to retry later (503)."""
+    try:
+        return attempt()
+    except Dropped:
+        pass
+    try:
+        return attempt()
+    except Dropped as dropped:
+        raise dropped.error from None
 
 
 def upgrade(engine):

@@ -8,25 +8,24 @@ characters from other scripts (Arabic-Indic, Devanagari digits) are refused.
 import unicodedata
 
 from fobauth.errors import BadCode, BadSerial
+from fobauth.settings import MAX_TYPED_CHARS
+from fobcore.limits import MAX_SERIAL, MIN_SERIAL
 
-SERIAL_MIN = 8
-SERIAL_MAX = 12
 _ASCII_DIGITS = frozenset("0123456789")
-_MAX_INPUT = 64  # longer input is refused before normalising it
 
 
 def _fold(text):
-    if not isinstance(text, str) or len(text) > _MAX_INPUT:
+    if not isinstance(text, str) or len(text) > MAX_TYPED_CHARS:
         return None
     folded = unicodedata.normalize("NFKC", text).strip()
     return folded if folded and set(folded) <= _ASCII_DIGITS else None
 
 
 def serial(text):
-    """The serial number as 8 to 12 ASCII digits, or BadSerial."""
+    """The serial number as MIN_SERIAL to MAX_SERIAL (the fob's, fobcore.limits) ASCII digits, or BadSerial."""
     folded = _fold(text)
-    if folded is None or not SERIAL_MIN <= len(folded) <= SERIAL_MAX:
-        raise BadSerial("the serial number must be %d to %d digits" % (SERIAL_MIN, SERIAL_MAX))
+    if folded is None or not MIN_SERIAL <= len(folded) <= MAX_SERIAL:
+        raise BadSerial("the serial number must be %d to %d digits" % (MIN_SERIAL, MAX_SERIAL))
     return folded
 
 

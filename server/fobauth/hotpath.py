@@ -13,6 +13,7 @@ import collections
 import contextlib
 
 from fobauth import acceptance
+from fobauth.database import Dropped
 
 
 class _Compiled:
@@ -34,6 +35,7 @@ class _Session:
     def __init__(self, fast, driver):
         self._fast = fast
         self._driver = driver
+        self.in_one = fast.in_one
         self.wrote = False
 
     def __call__(self, statement, params):
@@ -55,7 +57,7 @@ class FastPath:
     def __init__(self, engine):
         self._engine = engine
         self._dialect = engine.dialect
-        self._sqlite = self._dialect.name == "sqlite"
+        self.in_one = acceptance.writes_in_one(self._dialect)
         self._driver_errors = self._dialect.loaded_dbapi.Error
         self._compiled = {}
         self.Row = collections.namedtuple("UserRow", [column.key for column in acceptance.READ.selected_columns])
@@ -68,14 +70,21 @@ class FastPath:
 
     @contextlib.contextmanager
     def session(self):
-        """Like fobauth.acceptance.general_session: autocommit on PostgreSQL, BEGIN IMMEDIATE on SQLite.
-        A connection the database dropped before anything was written raises acceptance.Dropped."""
+        """Like fobauth.acceptance.general_session: autocommit for one-statement writes, else one BEGIN
+        IMMEDIATE transaction (SQLite).  A connection the database dropped before anything was written
+        raises fobauth.database.Dropped."""
         raw = self._engine.raw_connection()
         session = None
         try:
             driver = raw.driver_connection
             session = _Session(self, driver)
-            if self._sqlite:
+            if session.in_one:
+                driver.autocommit = True
+                try:
+                    yield session
+                finally:
+                    driver.autocommit = False
+            else:
                 driver.execute("BEGIN IMMEDIATE")
                 try:
                     yield session
@@ -83,18 +92,12 @@ class FastPath:
                 except BaseException:
                     driver.rollback()
                     raise
-            else:
-                driver.autocommit = True
-                try:
-                    yield session
-                finally:
-                    driver.autocommit = False
         except self._driver_errors as error:
             if not self._dialect.is_disconnect(error, raw.dbapi_connection, None):
                 raise
             raw.invalidate()
             if session is None or not session.wrote:
-                raise acceptance.Dropped() from None
+                raise Dropped(error) from None
             raise
         finally:
             raw.close()

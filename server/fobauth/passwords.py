@@ -3,7 +3,7 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-MAX_LENGTH = 1024  # longer input is refused before hashing it
+from fobauth.settings import MAX_PASSWORD_CHARS
 
 
 def default_hasher():
@@ -12,7 +12,7 @@ def default_hasher():
 
 def check_password(hasher, stored_hash, password):
     """True when ``password`` matches; never raises for a wrong or odd password."""
-    if not isinstance(password, str) or not password or len(password) > MAX_LENGTH:
+    if not isinstance(password, str) or not password or len(password) > MAX_PASSWORD_CHARS:
         return False
     try:
         return hasher.verify(stored_hash, password)

@@ -28,6 +28,7 @@ from pskc.key import EncryptedValue
 
 from fobauth import entry, settings
 from fobauth.errors import BadPskc, BadSerial
+from fobauth.settings import MAX_PBKDF2_WORK, MAX_SALT_BYTES, MIN_SALT_BYTES
 from fobcore import otp
 
 TOTP_URN = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
@@ -41,11 +42,6 @@ CIPHERS = {
     "#kw-aes256": 32,
 }
 PRFS = ("sha1", "sha224", "sha256", "sha384", "sha512")
-# PBKDF2 work = iterations x output blocks x (2 for the 128-byte-block hashes, 1 otherwise).  The
-# ceiling is twice OWASP's PBKDF2-HMAC-SHA1 figure: AES-256 keys from HMAC-SHA1 at 1,300,000 still open,
-# and the most a document can ask for is about a second of one core (measured by benchmarks/interop.py).
-MAX_PBKDF2_WORK = 2 * 1_300_000
-MIN_SALT_BYTES, MAX_SALT_BYTES = 8, 64
 _ENCRYPTED_FIELDS = ("_secret", "_counter", "_time_offset", "_time_interval", "_time_drift")
 _SUITES = {None: "sha1", "": "sha1", "HMAC-SHA1": "sha1", "HMAC-SHA256": "sha256", "HMAC-SHA512": "sha512"}
 

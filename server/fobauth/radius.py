@@ -25,14 +25,17 @@ import time
 from pyrad import packet
 
 from fobauth import errors
+from fobauth.settings import (
+    MIN_SECRET_CHARS,
+    RADIUS_DUPLICATE_SECONDS,
+    RADIUS_MAX_PACKET_BYTES,
+    RADIUS_MAX_REMEMBERED,
+    RADIUS_MAX_WAITING,
+)
 
 log = logging.getLogger("fobauth.radius")
 
-MAX_PACKET = 4096  # RFC 2865 section 3: the largest packet a RADIUS server must accept
 USER_NAME, USER_PASSWORD = 1, 2
-DUPLICATE_SECONDS = 30.0  # RFC 5080 section 2.2.2: answer retransmissions from a cache for a while
-MAX_REMEMBERED = 65536
-MAX_WAITING = 256  # requests queued for the workers per worker; beyond that a flood is dropped, not queued
 
 
 class ClientsError(Exception):
@@ -64,8 +67,9 @@ def read_clients(path):
             network = ipaddress.ip_network(fields[0], strict=True)
         except ValueError:
             raise ClientsError("%s line %d: %r is not an address or network" % (path, number, fields[0])) from None
-        if len(fields[1]) < 16:
-            raise ClientsError("%s line %d: the shared secret must be at least 16 characters" % (path, number))
+        if len(fields[1]) < MIN_SECRET_CHARS:
+            message = "%s line %d: the shared secret must be at least %d characters"
+            raise ClientsError(message % (path, number, MIN_SECRET_CHARS))
         clients.append((network, fields[1].encode()))
     if not clients:
         raise ClientsError("%s names no clients" % path)
@@ -85,12 +89,12 @@ class Answers:
         now = self._clock()
         with self._lock:
             while self._replies and (
-                len(self._replies) > MAX_REMEMBERED or next(iter(self._replies.values()))[0] < now
+                len(self._replies) > RADIUS_MAX_REMEMBERED or next(iter(self._replies.values()))[0] < now
             ):
                 self._replies.popitem(last=False)
             if key in self._replies:
                 return False, self._replies[key][1]
-            self._replies[key] = (now + DUPLICATE_SECONDS, None)
+            self._replies[key] = (now + RADIUS_DUPLICATE_SECONDS, None)
             return True, None
 
     def settle(self, key, reply):
@@ -99,7 +103,7 @@ class Answers:
             if reply is None:
                 self._replies.pop(key, None)
             else:
-                self._replies[key] = (self._clock() + DUPLICATE_SECONDS, reply)
+                self._replies[key] = (self._clock() + RADIUS_DUPLICATE_SECONDS, reply)
 
 
 class RadiusFront:
@@ -110,7 +114,7 @@ class RadiusFront:
         self._clients = clients
         self._answers = Answers()
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "radius")
-        self._waiting = threading.BoundedSemaphore(workers * MAX_WAITING)
+        self._waiting = threading.BoundedSemaphore(workers * RADIUS_MAX_WAITING)
         self._stop = threading.Event()
 
     def _secret(self, address):
@@ -129,7 +133,7 @@ class RadiusFront:
         if secret is None:
             log.warning("RADIUS: dropped a packet from %s, which no client entry allows", address)
             return None
-        if not 20 <= len(data) <= MAX_PACKET or data[0] != packet.AccessRequest:
+        if not 20 <= len(data) <= RADIUS_MAX_PACKET_BYTES or data[0] != packet.AccessRequest:
             log.warning("RADIUS: dropped a packet from %s: not an Access-Request of 20 to 4096 bytes", address)
             return None
         try:
@@ -209,7 +213,7 @@ class RadiusFront:
             while not self._stop.is_set():
                 if not selector.select(0.2):
                     continue
-                data, address = sock.recvfrom(MAX_PACKET + 1)
+                data, address = sock.recvfrom(RADIUS_MAX_PACKET_BYTES + 1)
                 if not self._waiting.acquire(blocking=False):
                     continue  # overloaded: the client retransmits, or tries another server
                 self._pool.submit(self._work, data, address, lambda reply, to=address: sock.sendto(reply, to))

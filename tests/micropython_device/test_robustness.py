@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from fakeboard import FakeBoard
+from vmboards import DEVICES, PORT, on_flash
 
 from fobcore.app import App
 from fobcore.token import Token
@@ -17,8 +18,13 @@ SEED = bytes(range(20))
 NOW = 1_800_000_000
 
 
-def test_line_noise_at_the_repl_leaves_a_working_board(board, open_line):
-    line = open_line(board.port)
+@pytest.mark.parametrize("port", sorted(DEVICES))
+def test_line_noise_at_the_repl_leaves_a_working_board(port, tmp_path, open_line):
+    with DEVICES[port](tmp_path / "token") as board:
+        _line_noise_leaves_a_working_repl(open_line(board.port))
+
+
+def _line_noise_leaves_a_working_repl(line):
     noise = random.Random(6).randbytes(4096).replace(b"\x04", b"")  # Ctrl-D would just soft-reset
     line.send(noise)
     line.friendly()
@@ -37,12 +43,18 @@ def test_a_killed_vm_comes_back_as_after_power_loss(board, run_mpremote):
     assert done.stdout.strip() == "before"
 
 
-def test_paths_cannot_leave_the_flash_directory(board, run_mpremote):
-    done = run_mpremote(board.port, "exec", "with open('/../../../escaped.txt', 'w') as f:\n    f.write('x')")
-    assert done.returncode == 0, done.stderr
-    flash = board.directory / "flash"
-    assert (flash / "escaped.txt").read_text() == "x"
-    assert not (board.directory.parent / "escaped.txt").exists() and not (ROOT / "escaped.txt").exists()
+@pytest.mark.parametrize("port", sorted(DEVICES))
+def test_paths_cannot_leave_the_flash(port, tmp_path, run_mpremote):
+    with DEVICES[port](tmp_path / "token") as board:
+        done = run_mpremote(board.port, "exec", "with open('/../../../escaped.txt', 'w') as f:\n    f.write('x')")
+        if PORT[type(board)] == "unix":  # littlefs refuses ".." above its root, as on a board (lib/littlefs/lfs2.c,
+            assert "EINVAL" in done.stdout + done.stderr  # lfs2_dir_find: LFS2_ERR_INVAL)
+            assert on_flash(board, "escaped.txt") is None
+        else:  # the VM board's write-through resolves it inside the flash directory
+            assert done.returncode == 0, done.stderr
+            assert on_flash(board, "escaped.txt") == b"x"
+    assert not (tmp_path / "escaped.txt").exists() and not (ROOT / "escaped.txt").exists()
+    assert not os.path.exists("/escaped.txt")  # the unix port's "/" is its flash image, not the host's
 
 
 def test_bad_arguments_get_a_usage_line():
@@ -108,8 +120,30 @@ def test_a_vm_that_cannot_boot_is_reported_not_restarted_for_ever(tmp_path, monk
         vm.stop()
 
 
+def test_a_unix_board_whose_flash_cannot_mount_is_reported_not_restarted_for_ever(tmp_path):
+    (tmp_path / "token").mkdir()
+    (tmp_path / "token" / "flash.img").write_bytes(b"\xff" * 4096 * 4)  # erased flash: no littlefs on it
+    board = DEVICES["unix"](tmp_path / "token")
+    try:
+        with pytest.raises(RuntimeError, match="exited before it ran a script or its REPL"):
+            board.start()
+        assert board.boots == 1
+    finally:
+        board.stop()
+
+
 def test_the_flash_holding_the_seed_is_private(tmp_path):
     (tmp_path / "token" / "flash").mkdir(parents=True, mode=0o755)
     vm = MicroPythonDevice(tmp_path / "token")
     vm.stop()
     assert (tmp_path / "token" / "flash").stat().st_mode & 0o077 == 0
+
+
+def test_an_errno_split_across_two_writes_is_still_reported_as_a_board_reports_it(board, run_mpremote, open_line):
+    # Under CPU load the VM's output can leave in two writes between "OSError: 44" and its line end (the
+    # 5 ms poll flushes mid-line); mpremote then saw WASI's 44, not ENOENT, and `fob flash` failed.  The
+    # sleep stands in for that stall: time.sleep_ms polls the line, which flushes what was printed.
+    script = "import time\nprint('OSError: 44', end='')\ntime.sleep_ms(30)\nprint()\n"
+    done = run_mpremote(board.port, "exec", script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "OSError: [Errno 2] ENOENT"

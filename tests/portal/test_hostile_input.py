@@ -2,9 +2,12 @@
 and changes nothing."""
 
 import pytest
+from fastapi.testclient import TestClient
 from portal.pages import CONFIRMATION, csrf_of, login, submit
 from sqlalchemy import func, select
 
+from fobauth import settings
+from fobauth.portal import create_portal
 from fobauth.schema import audit_events
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -48,7 +51,6 @@ def test_a_cross_site_post_without_cookies_is_refused(other_browser_client):
         (b"user_id=taro&password=x", {"content-type": "application/json"}, 400),
         (b"user_id=taro&password=x", {"content-type": "multipart/form-data; boundary=x"}, 400),
         (b"user_id=\xff\xfe&password=x", FORM, 400),
-        (b"a=" + b"x" * 9000, FORM, 413),
         (b"&".join(b"f%d=1" % n for n in range(40)), FORM, 400),
     ],
 )
@@ -60,6 +62,22 @@ def test_malformed_bodies_are_refused_before_anything_is_read(browser_client, ba
     assert answer.status_code == status
     assert "<h1>" in answer.text  # an error page, not a traceback
     assert audit_count(bank.service) == before
+
+
+def test_the_longest_password_a_user_may_have_fits_in_a_login_form(browser_client, bank):
+    """Four UTF-8 bytes a character, percent-encoded: 12 bytes in the form for each of them."""
+    bank.user("taro")
+    answer = login(browser_client, "taro", "\U0001f511" * settings.MAX_PASSWORD_CHARS)
+    assert answer.status_code == 401 and "<h1>" in answer.text  # a wrong password, not a refused form
+
+
+def test_a_portal_served_on_its_own_caps_forms_at_the_bodies_limit(service):
+    """Behind `fob serve` the Guard refuses a longer body first (test_hostile_clients); alone, the portal."""
+    with TestClient(create_portal(service, "portal-alone-key-0123"), base_url="https://testserver") as alone:
+        token = csrf_of(alone.get("/login")).encode()
+        body = b"a=" + b"x" * settings.MAX_BODY_BYTES + b"&csrf=" + token
+        answer = alone.post("/login", content=body, headers=FORM)
+    assert answer.status_code == 413 and "<h1>" in answer.text
 
 
 @pytest.mark.parametrize(

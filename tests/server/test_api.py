@@ -307,3 +307,16 @@ def test_a_damaged_sealed_seed_is_a_logged_server_error_naming_the_token(bank, c
     assert response.status_code == 500 and response.json()["error"] == "seed_unreadable"
     assert "12345678" in caplog.text
     assert bank.seeds["12345678"][0].hex() not in caplog.text + response.text
+
+
+def test_a_plain_internal_error_is_500_without_retry_after(bank, client, monkeypatch):
+    """Retry-After promises that waiting helps: only a 503 (overload, a database outage) makes it."""
+    bank.registered("alice")
+
+    def broken(user_id):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bank.service, "status", broken)
+    response = client.get(V1 + "/users/alice")
+    assert response.status_code == 500 and response.json()["error"] == "internal_error"
+    assert "Retry-After" not in response.headers

@@ -33,16 +33,16 @@ def test_verification_survives_dropped_connections(make_bank, postgres_url, fast
 
 
 class Cutter:
-    """A TCP relay to PostgreSQL that, once armed, passes on the first message holding ``marker`` (or,
-    with ``at_commit``, the COMMIT after it) and then cuts the connection before the answer comes
-    back: the server has committed, the client cannot know it."""
+    """A TCP relay to PostgreSQL that, while armed (``armed``: how many more cuts), passes on a message
+    holding ``marker`` (or, with ``at_commit``, the COMMIT after it) and then cuts the connection
+    before the answer comes back: the server has done it, the client cannot know it."""
 
     def __init__(self, url, marker, at_commit):
         parsed = make_url(url)
         self._target = (parsed.host, parsed.port)
         self._marker = marker
         self._at_commit = at_commit
-        self.armed = False
+        self.armed = 0
         self.cuts = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = parsed.set(port=self._listener.getsockname()[1]).render_as_string(hide_password=False)
@@ -61,7 +61,7 @@ class Cutter:
             if self.armed and self._marker in data:
                 state["marked"] = True
             if state["marked"] and (not self._at_commit or b"COMMIT\x00" in data):
-                self.armed, state["cut"] = False, True  # set before the server can answer
+                self.armed, state["cut"] = self.armed - 1, True  # set before the server can answer
             if not _send(server, data):
                 break
         _hang_up(server)
@@ -102,6 +102,28 @@ def _recv(connection):
 
 
 COUNT_FAILURE = b"UPDATE users SET failures"
+READ = b"FROM users LEFT OUTER JOIN tokens"
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_check_whose_read_lost_its_connection_runs_once_more_then_is_an_outage(make_bank, postgres_url, fast_path):
+    """Nothing is written before the read: one drop there costs nothing; a second one in a row is the
+    database's own error (503 unavailable), not a third try."""
+    bank = make_bank(postgres_url)
+    bank.registered("alice")
+    cutter = Cutter(postgres_url, READ, at_commit=False)
+    through_cutter = make_bank(cutter.url, fast_path=fast_path).service
+    cutter.armed = 1
+    through_cutter.verify("alice", bank.code("12345678"))
+    assert cutter.cuts == 1
+    bank.clock.advance(bank.PERIOD)
+    cutter.armed = 2
+    with pytest.raises(Exception) as caught:
+        through_cutter.verify("alice", bank.code("12345678"))
+    assert database_outage(caught.value)
+    assert cutter.cuts == 3
+    through_cutter.verify("alice", bank.code("12345678"))  # not counted, not consumed
+    assert bank.service.status("alice").failures == 0
 
 
 @pytest.mark.parametrize("fast_path", [True, False])
@@ -111,7 +133,7 @@ def test_a_counted_failure_lost_with_its_connection_is_not_counted_again(make_ba
     bank.registered("alice")
     cutter = Cutter(postgres_url, COUNT_FAILURE, at_commit=False)
     through_cutter = make_bank(cutter.url, fast_path=fast_path).service
-    cutter.armed = True
+    cutter.armed = 1
     with pytest.raises(Exception) as caught:  # whether it counted cannot be known: 503, retry later
         through_cutter.verify("alice", "000000")
     assert database_outage(caught.value)
@@ -126,7 +148,7 @@ def test_a_commit_lost_with_its_connection_is_not_retried_into_a_second_failure(
     bank.user("alice")
     cutter = Cutter(postgres_url, COUNT_FAILURE, at_commit=True)
     through_cutter = make_bank(cutter.url).service
-    cutter.armed = True
+    cutter.armed = 1
     with pytest.raises(DBAPIError) as caught:
         through_cutter.register("alice", "12345678", "000000")
     assert database_outage(caught.value)

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from fobauth.ratelimit import Rate
-from fobauth.schema import ID_LENGTH, audit_events
-from fobauth.settings import PREFIX
+from fobauth.schema import audit_events
+from fobauth.settings import MAX_ID_CHARS, PREFIX
 
 
 def audit_rows(bank):
@@ -72,7 +72,7 @@ def test_the_openapi_document_describes_the_route_as_fastapi_declares_it(client)
     assert operation["security"] == [{"HTTPBearer": []}]
     (parameter,) = operation["parameters"]
     assert parameter["name"] == "user_id" and parameter["in"] == "path" and parameter["required"]
-    assert (parameter["schema"]["minLength"], parameter["schema"]["maxLength"]) == (1, ID_LENGTH)
+    assert (parameter["schema"]["minLength"], parameter["schema"]["maxLength"]) == (1, MAX_ID_CHARS)
     assert operation["requestBody"]["required"] is True
     answers = {status: a["content"]["application/json"]["schema"] for status, a in operation["responses"].items()}
     assert answers.pop("200")["$ref"].endswith("/Verified")

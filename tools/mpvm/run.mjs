@@ -1,11 +1,13 @@
 // Run a Python script inside the official MicroPython WebAssembly port.
 //
-//   node tools/mpvm/run.mjs [--heapsize BYTES] [--copy HOSTDIR:VMDIR]... SCRIPT.py
+//   node tools/mpvm/run.mjs [--heapsize BYTES] [--async] [--copy HOSTDIR:VMDIR]... SCRIPT.py
 //
 // Each --copy puts a host directory tree into the VM's filesystem (as
 // `mpremote cp -r` would onto a board).  The script's output goes to
 // stdout unchanged; an uncaught exception prints its traceback to stderr
-// and the exit status is 1.
+// and the exit status is 1.  With --async the script runs as a coroutine and may
+// await at its top level (control then returns to JavaScript, where this port
+// collects garbage: ports/webassembly/main.c, gc_collect).
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import fs from "node:fs";
 import path from "node:path";
@@ -25,14 +27,16 @@ const args = process.argv.slice(2);
 let heapsize = 1024 * 1024;
 const copies = [];
 let script = null;
+let asynchronous = false;
 while (args.length) {
   const arg = args.shift();
   if (arg === "--heapsize") heapsize = parseInt(args.shift(), 10);
   else if (arg === "--copy") copies.push(args.shift());
+  else if (arg === "--async") asynchronous = true;
   else script = arg;
 }
 if (!script) {
-  process.stderr.write("usage: run.mjs [--heapsize N] [--copy HOST:VM]... SCRIPT.py\n");
+  process.stderr.write("usage: run.mjs [--heapsize N] [--async] [--copy HOST:VM]... SCRIPT.py\n");
   process.exit(2);
 }
 
@@ -47,7 +51,9 @@ for (const spec of copies) {
   copyTree(mp.FS, spec.slice(0, split), spec.slice(split + 1));
 }
 try {
-  mp.runPython(fs.readFileSync(script, "utf8"));
+  const source = fs.readFileSync(script, "utf8");
+  if (asynchronous) await mp.runPythonAsync(source);
+  else mp.runPython(source);
 } catch (error) {
   process.stderr.write(String(error.message || error) + "\n");
   process.exitCode = 1;

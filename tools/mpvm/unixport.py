@@ -3,6 +3,7 @@
 #   micropython -X heapsize=N tools/mpvm/unixport.py mkfs IMAGE BLOCKS [HOSTDIR:VMDIR]...
 #   micropython -X heapsize=N tools/mpvm/unixport.py run IMAGE SCRIPT.py
 #   micropython -X heapsize=N tools/mpvm/unixport.py boot IMAGE
+#   micropython -X heapsize=N tools/mpvm/unixport.py repl|repl-raw IMAGE
 #
 # IMAGE is a host file holding the flash, BLOCK_SIZE bytes a block as on the rp2 and
 # esp32 ports.  "mkfs" formats it and copies host trees in (as `mpremote cp -r`).
@@ -13,6 +14,11 @@
 # (exit status 64), and an exception or main.py returning falls through to the REPL
 # (the unix port's own, opened by MICROPYINSPECT, ports/unix/main.c, main).  There is
 # no machine.reset on this port: a script ending the process is the reset.
+# "repl" is a board's soft reset as a REPL user meets it: boot.py, then main.py
+# if they exist, then the REPL (ports/rp2/main.c, main); "repl-raw" skips main.py,
+# as a soft reset from the raw REPL does.  Ctrl-D at the REPL ends the process
+# (ports/unix/main.c, do_repl returns on PYEXEC_FORCED_EXIT): the caller boots
+# the next one (tests/unixdevice.py).
 import os
 import sys
 
@@ -21,6 +27,10 @@ import vfs
 BLOCK_SIZE = 4096
 PROG_SIZE = 256  # as ports/rp2/modules/_boot.py mounts the flash: littlefs caches of 1 KiB a file
 EXIT_SOFT_RESET = 64
+# Printed in "repl" modes before boot.py or main.py runs: from here on a Ctrl-C (SIGINT on this port)
+# lands in the script, as on a board; the caller holds its bytes back until then, or until the REPL's
+# prompt when there is no script (between a script and the REPL SIGINT ends this port's process).
+READY = "\x1b]mpvm-ready\x07"
 
 
 class ImageBlocks:
@@ -103,6 +113,7 @@ def mount(image):
 
 
 def _pyexec(path):
+    """Run a board's script as pyexec_file does; return whether it ran to its end (SystemExit: a soft reset)."""
     try:
         with open(path) as f:
             code = compile(f.read(), path, "exec")  # the source is garbage once compiled, as with pyexec's lexer
@@ -111,7 +122,15 @@ def _pyexec(path):
         sys.exit(EXIT_SOFT_RESET)
     except BaseException as e:  # printed, then the REPL, as on a board
         sys.print_exception(e)
-    os.putenv("MICROPYINSPECT", "1")
+        return False
+    return True
+
+
+def _exists(path):
+    try:
+        return os.stat(path)[0] & 0x8000 != 0
+    except OSError:
+        return False
 
 
 def main(argv):
@@ -126,8 +145,19 @@ def main(argv):
     elif mode == "boot":
         mount(image)
         _pyexec("/main.py")
+        os.putenv("MICROPYINSPECT", "1")  # then the REPL (read once the script ends: ports/unix/main.c, main)
+    elif mode in ("repl", "repl-raw"):
+        mount(image)
+        scripts = ("/boot.py", "/main.py") if mode == "repl" else ("/boot.py",)
+        present = [s for s in scripts if _exists(s)]
+        if present:
+            sys.stdout.write(READY)
+        for script in present:
+            if not _pyexec(script):
+                break  # an exception out of boot.py skips main.py (ports/rp2/main.c, main)
+        os.putenv("MICROPYINSPECT", "1")
     else:
-        raise SystemExit("usage: unixport.py mkfs|run|boot IMAGE ...")
+        raise SystemExit("usage: unixport.py mkfs|run|boot|repl|repl-raw IMAGE ...")
 
 
 main(sys.argv)

@@ -22,18 +22,22 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from fobauth import entry, errors, passwords
+from fobauth import entry, errors
 from fobauth.portal import i18n, security
 from fobauth.ratelimit import Rate, RateLimiter
-from fobauth.schema import ID_LENGTH
-from fobauth.settings import ADMIN_ROLES, PREFIX
+from fobauth.settings import (
+    ADMIN_ROLES,
+    MAX_ID_CHARS,
+    MAX_PASSWORD_CHARS,
+    MAX_TYPED_CHARS,
+    PORTAL_IDLE_SECONDS,
+    PORTAL_PENDING_SECONDS,
+    PORTAL_SOURCE_RATE,
+    PORTAL_USER_RATE,
+    PREFIX,
+)
 
 HERE = Path(__file__).parent
-PENDING_SECONDS = 5 * 60  # between the password and the code (or the registration choice)
-USER_PASSWORD_RATE = Rate(10, 60)  # login and confirmation password attempts per user id
-SOURCE_PASSWORD_RATE = Rate(100, 60)  # and per client address (an office may share one)
-MAX_PASSWORD = passwords.MAX_LENGTH
-MAX_TYPED = 64  # serial numbers and codes; entry.py refuses what is longer
 log = logging.getLogger("fobauth.portal")
 
 
@@ -43,8 +47,8 @@ class Portal:
     def __init__(self, service, clock=time.time):
         self.service = service
         self.clock = clock
-        self.per_user = RateLimiter(USER_PASSWORD_RATE)
-        self.per_source = RateLimiter(SOURCE_PASSWORD_RATE)
+        self.per_user = RateLimiter(Rate.parse(PORTAL_USER_RATE))
+        self.per_source = RateLimiter(Rate.parse(PORTAL_SOURCE_RATE))
         self.templates = Jinja2Templates(directory=HERE / "templates")
 
     # -- rendering --------------------------------------------------------------
@@ -83,7 +87,7 @@ class Portal:
         session = request.session
         if session.get("stage") != stage:
             return None
-        if self.clock() - session.get("since", 0) > PENDING_SECONDS:
+        if self.clock() - session.get("since", 0) > PORTAL_PENDING_SECONDS:
             session.clear()
             return None
         return session.get("user")
@@ -137,9 +141,9 @@ class Portal:
         form = await security.read_form(request)
         t = self.t(request)
         problems = {}
-        user_id = _field(form, "user_id", ID_LENGTH, problems, t).strip()
-        password = _field(form, "password", MAX_PASSWORD, problems, t)
-        values = {"user_id": user_id if len(user_id) <= ID_LENGTH else ""}
+        user_id = _field(form, "user_id", MAX_ID_CHARS, problems, t).strip()
+        password = _field(form, "password", MAX_PASSWORD_CHARS, problems, t)
+        values = {"user_id": user_id if len(user_id) <= MAX_ID_CHARS else ""}
         if problems:
             return self.page(request, "login.html", 400, errors=problems, values=values)
         if self.limited(request, user_id):
@@ -168,7 +172,7 @@ class Portal:
         form = await security.read_form(request)
         t = self.t(request)
         problems = {}
-        code = _field(form, "code", MAX_TYPED, problems, t)
+        code = _field(form, "code", MAX_TYPED_CHARS, problems, t)
         if not problems:
             try:
                 await call(self.service.verify, user_id, code)
@@ -201,14 +205,14 @@ class Portal:
             request.session["stage"] = "in"
             return self.go("/")
         problems = {}
-        serial = _field(form, "serial", MAX_TYPED, problems, t)
-        code = _field(form, "code", MAX_TYPED, problems, t)
+        serial = _field(form, "serial", MAX_TYPED_CHARS, problems, t)
+        code = _field(form, "code", MAX_TYPED_CHARS, problems, t)
         if "serial" not in problems:
             try:
                 serial = entry.serial(serial)
             except errors.BadSerial:
                 problems["serial"] = t("error.bad_serial")
-        values = {"serial": serial if len(serial) <= MAX_TYPED else ""}
+        values = {"serial": serial if len(serial) <= MAX_TYPED_CHARS else ""}
         if not problems:
             try:
                 status = await call(self.service.register, user_id, serial, code)
@@ -253,9 +257,9 @@ class Portal:
     def confirmation(self, request, admin, form, problems, t):
         """The chosen target and the confirmation password from ``form``, with field problems noted."""
         target = form.get("target", "")
-        if not target or len(target) > ID_LENGTH:
+        if not target or len(target) > MAX_ID_CHARS:
             problems["target"] = t("field.choose")
-        password = _field(form, "confirmation_password", MAX_PASSWORD, problems, t)
+        password = _field(form, "confirmation_password", MAX_PASSWORD_CHARS, problems, t)
         if not problems and self.limited(request, admin.user_id):
             problems["confirmation_password"] = t("error.rate_limited")
         return target, password
@@ -295,7 +299,7 @@ class Portal:
         t = self.t(request)
         problems = {}
         target, password = self.confirmation(request, admin, form, problems, t)
-        code = _field(form, "code", MAX_TYPED, problems, t) if admin.serial else None
+        code = _field(form, "code", MAX_TYPED_CHARS, problems, t) if admin.serial else None
         chosen = [member for member in holders if member.user_id == target]
         if "target" not in problems and not chosen:
             problems["target"] = t("field.choose")
@@ -375,7 +379,7 @@ def create_portal(service, api_key, clock=time.time):
             SessionMiddleware,
             secret_key=security.session_key(api_key),
             session_cookie=security.SESSION_COOKIE,
-            max_age=security.SESSION_IDLE_SECONDS,
+            max_age=PORTAL_IDLE_SECONDS,
             same_site="lax",
             https_only=True,
         ),

@@ -13,10 +13,9 @@ import hmac
 import secrets
 import urllib.parse
 
+from fobauth.settings import MAX_BODY_BYTES, MAX_FORM_FIELDS
+
 SESSION_COOKIE = "fob_session"
-SESSION_IDLE_SECONDS = 15 * 60  # the cookie is re-signed on each response: an idle limit
-MAX_FORM_BYTES = 8 * 1024
-MAX_FORM_FIELDS = 16
 HEADERS = [
     (b"cache-control", b"no-store"),
     (b"pragma", b"no-cache"),
@@ -53,13 +52,15 @@ def csrf_token(session):
 
 
 async def read_form(request):
-    """The urlencoded form of ``request`` as a dict, after checking its size and its CSRF token."""
+    """The urlencoded form of ``request`` as a dict, after checking its size and its CSRF token.  Behind
+    `fob serve` the Guard (fobauth.limits) has already refused a body over the same MAX_BODY_BYTES; this
+    check holds for a portal served on its own (``create_portal``)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         raise FormRejected("malformed", 400)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > MAX_BODY_BYTES:
             raise FormRejected("too_large", 413)
     try:
         pairs = urllib.parse.parse_qsl(

@@ -25,6 +25,7 @@ class _Serial:
         self.incoming = bytearray()
         self.outgoing = bytearray()
         self.readable = scheduler.Event()
+        self.on_write = None  # called with each write's bytes (fob sim --board sends them to its pty)
 
     def any(self):
         return len(self.incoming)
@@ -38,6 +39,8 @@ class _Serial:
 
     def write(self, data):
         self.outgoing += data
+        if self.on_write is not None:
+            self.on_write(bytes(data))
         return len(data)
 
 
@@ -71,6 +74,7 @@ class Fob:
         self.on_screen = None  # called with (time, frame) for every frame shown
         self.button_pin = None
         self.latch_pin = None
+        self.vbus_pin = None
         self._pressed = False
         self.world.ledger.set("mcu", "off")
         self.world.ledger.set("ds3231", "battery")
@@ -92,6 +96,24 @@ class Fob:
     def press_at(self, t, hold=0.2):
         self.world.at(t, lambda: self._button(True))
         self.world.at(t + hold, lambda: self._button(False))
+
+    def usb_at(self, t, attached):
+        """The USB cable plugged in (True) or pulled (False) at ``t``: the board senses VBUS, and in the
+        latch build USB powers the board whatever the latch does."""
+        self.world.at(t, lambda: self._usb(attached))
+
+    def _usb(self, attached):
+        self.usb = attached
+        if attached and not self.powered:
+            self.powered = True
+            raise _PowerOn()
+        if self.vbus_pin is not None:
+            self.machine.drive(self.vbus_pin, 1 if attached else 0)
+        self._supply_check()
+
+    def reset_at(self, t):
+        """The chip resets at ``t`` (machine.reset, as main.py's last resort does)."""
+        self.world.at(t, lambda: self.powered and self.world.stop(ports.Reset(ports.HARD_RESET)))
 
     def _button(self, down):
         self._pressed = down
@@ -116,6 +138,14 @@ class Fob:
         if self.world.now < self._rc_until or self._latch_held():
             return
         self._power_loss()
+
+    def _latch_dropped(self):
+        """After a reset that let go of the latch's hold line (rp2: watchdog_reboot resets the GPIO
+        bank; an esp32 machine.reset leaves it driven, ports.Machine.boot) the gate RC alone keeps
+        the supply on, until latch.py holds it again."""
+        if self.latch and not self.usb and not self._latch_held():
+            self._rc_until = max(self._rc_until, self.world.now + LATCH_RC_SECONDS)
+            self.world.at(self._rc_until, self._supply_check)
 
     def _latch_held(self):
         return self.latch_pin is not None and self.machine.level(self.latch_pin) == 1
@@ -180,9 +210,9 @@ class Fob:
         firmware = image.Image(self.board_name, self._models(), self.flash)
         board_py = BOARDS_DIR / self.board_name / "board.py"
         self.button_pin = _constant(board_py, "BUTTON")
-        vbus = _constant(board_py, "VBUS_SENSE")
-        if vbus is not None:
-            self.machine.drive(vbus, 1 if self.usb else 0)
+        self.vbus_pin = _constant(board_py, "VBUS_SENSE")
+        if self.vbus_pin is not None:
+            self.machine.drive(self.vbus_pin, 1 if self.usb else 0)
         if self._pressed:
             self.machine.drive(self.button_pin, 0)
         latch_py = BOARDS_DIR / self.board_name / "latch.py"
@@ -229,6 +259,8 @@ class Fob:
                     raise world.Hang("main.py returned")
                 except ports.Reset as reset:
                     cause = reset.cause
+                    self.machine.boot(cause)  # the pins as the reset leaves them
+                    self._latch_dropped()
                 except PowerLoss:
                     self.powered = False
                 except _PowerOn:

@@ -49,6 +49,7 @@ class Flash:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.fail_after = None  # brown-out: bytes that may still be written before the power goes
+        self.urandom = _os.urandom  # what the port's os.urandom gives (a test may make it weak)
         self.world = None  # once the world stops the chip, the flash is out of its reach
 
     def path(self, p):
@@ -72,6 +73,9 @@ class Flash:
         module.rename = rename
         module.listdir = lambda p="/": _os.listdir(flash.path(p))
         module.sync = lambda: None
+        # Hardware randomness on both ports (v1.27.0 mp_os_urandom: ports/rp2/modos.c from the ring
+        # oscillator, rosc_random_u8; ports/esp32/modos.c from esp_random); the host's stands in.
+        module.urandom = lambda n: flash.urandom(n)
 
         def stat(p):
             s = _os.stat(flash.path(p))

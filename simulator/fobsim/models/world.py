@@ -27,8 +27,20 @@ class Ledger:
         self.seconds = {}
         self.states = {}  # part -> (state, since)
         self.history = []  # (time, part, state) of every change
+        self.low_clock = False  # the MCU runs at its lowered clock: "run" and "idle" count as "run_low"...
+        self._mcu = None
+
+    def set_clock(self, low):
+        """The MCU's clock was lowered (True) or restored: its running states draw another current."""
+        self.low_clock = low
+        if self._mcu is not None:
+            self.set("mcu", self._mcu)
 
     def set(self, part, state):
+        if part == "mcu":
+            self._mcu = state
+            if self.low_clock and state in ("run", "idle"):
+                state += "_low"
         now = self.world.now
         old = self.states.get(part)
         if old is not None:
