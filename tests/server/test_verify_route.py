@@ -43,6 +43,16 @@ def test_malformed_bodies_are_bad_requests_for_known_and_unknown_users_alike(ban
     assert audit_rows(bank) == before
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_not_sent_as_json_is_a_bad_request(bank, client, content_type):
+    bank.registered("alice")
+    before = audit_rows(bank)
+    body = json.dumps({"code": bank.code("12345678")}).encode()
+    assert post(client, "alice", body, content_type) == (400, "bad_request")
+    assert audit_rows(bank) == before
+    assert post(client, "alice", body, "application/json; charset=utf-8") == (200, None)
+
+
 def test_a_well_formed_body_reaches_the_service(bank, client):
     bank.registered("alice")
     assert post(client, "nobody", b'{"code": "123456"}') == (404, "unknown_user")
