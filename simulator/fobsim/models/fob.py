@@ -4,10 +4,13 @@
 on a ``ports.Machine``; ``run_until(t)`` lets virtual time pass with the presses scheduled by
 ``press_at``.  A deep sleep's wake and ``machine.reset()`` boot the image again (RAM is lost);
 in the power-latch build, releasing the latch with no USB host cuts the power: the fob is off
-until the button switches it on.  The firmware runs here under CPython, or through an
-``engine`` elsewhere (tests/modelvm.py: inside the MicroPython unix port, on these same models).
+until the button switches it on.  The firmware runs on a thread of its own, which a reset or a power
+cut stops where it is for good, as a chip stops: no except or finally clause of it runs after.  Or it
+runs through an ``engine`` (tests/modelvm.py: inside the MicroPython unix port, on these same models).
 """
 
+import queue
+import threading
 import types
 
 from fobcore.monofb import MONO_VLSB
@@ -68,7 +71,7 @@ class Fob:
         self.machine.bus.attach(self.display)
         self.machine.bus.attach(self.ds3231)
         self.flash = image.Flash(flash_dir)
-        self.flash.world = self.world
+        self.missing = set()  # modules left out of the image (damage)
         self.latch = latch  # the power-latch build: the button switches the supply on
         self.usb = usb
         self.powered = usb or not latch  # the latch build is off until pressed, unless USB supplies it
@@ -87,6 +90,10 @@ class Fob:
         self.display_watch()
 
     # -- what the world does -----------------------------------------------------
+    def damage(self, module):
+        """Leave ``module`` (e.g. "fobcore.app", "board") out of the image: a half-copied firmware."""
+        self.missing.add(module)
+
     def set_clock(self, utc):
         """Set the DS3231 to ``utc`` now (as provisioning does), clearing its oscillator-stop flag."""
         self.ds3231._set_at = (int(utc) - 946684800, self.world.now)
@@ -212,6 +219,7 @@ class Fob:
         self.world.ledger.set("ds3231", "vcc")
         self.world.advance(self.profile.boot_seconds)
         self.world.ledger.set("mcu", "run")
+        firmware = None if self.engine else image.Image(self.board_name, self._models(), self.flash, self.missing)
         board_py = BOARDS_DIR / self.board_name / "board.py"
         self.button_pin = _constant(board_py, "BUTTON")
         self.vbus_pin = _constant(board_py, "VBUS_SENSE")
@@ -225,12 +233,32 @@ class Fob:
         if self.engine is not None:  # e.g. inside MicroPython (tests/modelvm.py)
             self.engine.run(self)
             return
-        try:
-            image.Image(self.board_name, self._models(), self.flash).run(MAIN_PY)
-        except SystemExit:  # main.py's last resort after machine.reset(): the reset on its way out
-            if self.world.stopping is None:
-                raise
-            raise self.world.stopping from None
+        firmware.run(MAIN_PY, self._on_chip)
+
+    def _on_chip(self, run):
+        """``run()`` (main.py) on a thread of its own, until it ends or the world stops the chip: then that
+        thread waits for ever, never resumed (the chip's RAM is gone), and the Interrupt is raised here."""
+        outcome = queue.SimpleQueue()
+
+        def chip():
+            try:
+                run()
+                outcome.put(None)
+            except BaseException as error:  # noqa: BLE001 -- handed to the caller's thread
+                outcome.put(error)
+
+        def stop(interrupt):
+            if threading.current_thread() is thread:
+                outcome.put(interrupt)
+                threading.Event().wait()  # stopped for good
+
+        thread = threading.Thread(target=chip, name="%s firmware" % self.board_name, daemon=True)
+        self.world.on_stop = stop
+        thread.start()
+        error = outcome.get()
+        self.world.on_stop = None
+        if error is not None:
+            raise error
 
     def display_watch(self):
         """Record every frame the panel shows (the SSD1306 model calls back after each write)."""
@@ -259,7 +287,6 @@ class Fob:
                         pass
                     self.machine.power_on()
                     cause = ports.PWRON_RESET
-                self.world.stopping = None
                 try:
                     self._boot(cause)
                     raise world.Hang("main.py returned")

@@ -340,8 +340,6 @@ class Machine:
                 return None
 
         def reset():
-            if m.world.stopping is not None:
-                raise m.world.stopping
             m.world.stop(Reset(HARD_RESET))
 
         def freq(hz=None):
