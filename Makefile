@@ -28,8 +28,12 @@ lint: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# Two pytest-xdist workers, each test file on one of them (module fixtures built once): most of the
+# suite's wall time is waiting (second boundaries, timeouts, servers starting), docs/testing.md.
+TEST_WORKERS ?= 2
+
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	$(PY) -m benchmarks

@@ -1,7 +1,6 @@
 """What the PostgreSQL runs of benchmarks/server.py measure beside the service: the pgbench ceiling of the
-acceptance statement on the same cluster, and the CPU time processes spend (read from /proc)."""
+acceptance statement on the same cluster, and the postmaster whose processes' CPU time is counted."""
 
-import os
 import re
 import subprocess
 import tempfile
@@ -13,7 +12,6 @@ from sqlalchemy.engine import make_url
 
 from fobauth import acceptance, pgcluster
 
-TICK = os.sysconf("SC_CLK_TCK")
 # The acceptance statement's parameters for pgbench: each client consumes steps of its own token (user
 # and token ids are 1..N in the benchmark's provisioning), a strictly increasing microsecond clock as step.
 _PGBENCH_VALUES = {
@@ -68,39 +66,10 @@ def pgbench(url, clients, seconds):
     return float(re.search(r"tps = ([0-9.]+)", output).group(1))
 
 
-def _stat(pid):
-    """(parent pid, CPU seconds) of a process, or None once it is gone."""
-    try:
-        fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
-
-
-def tree_cpu(root):
-    """CPU seconds used so far by process ``root`` and its living descendants."""
-    stats = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            found = _stat(int(entry.name))
-            if found:
-                stats[int(entry.name)] = found
-    total, family = 0.0, {root}
-    changed = True
-    while changed:
-        changed = False
-        for pid, (parent, _) in stats.items():
-            if parent in family and pid not in family:
-                family.add(pid)
-                changed = True
-    for pid in family:
-        if pid in stats:
-            total += stats[pid][1]
-    return total
-
-
-def postmaster_pid(engine):
+def postmaster_pid(url):
     """The pid of the cluster's postmaster (first line of postmaster.pid in its data directory)."""
+    engine = create_engine(url)
     with engine.connect() as conn:
         data = conn.execute(text("SELECT current_setting('data_directory')")).scalar_one()
+    engine.dispose()
     return int(Path(data, "postmaster.pid").read_text().split()[0])

@@ -8,6 +8,7 @@ bound are uploaded back to back, against the same without them.
 """
 
 import base64
+import contextlib
 import io
 import os
 import selectors
@@ -23,22 +24,8 @@ from pathlib import Path
 import pskc
 from pyrad import packet
 
-from benchmarks.server import (
-    API_KEY,
-    HTTP_CLIENTS,
-    HTTP_USERS,
-    SEED_KEY,
-    free_port,
-    percentiles,
-    provision,
-    report,
-    serving,
-    totp,
-    warm_up,
-    wrk,
-)
+from benchmarks.server import API_KEY, SEED_KEY, free_port, over_http, percentiles, provisioned, report, totp
 from fobauth import errors, pskcimport
-from fobauth.database import make_engine, upgrade
 
 RADIUS_USERS = 12000  # more than the front answers in RADIUS_SECONDS
 RADIUS_SECONDS = 4
@@ -151,40 +138,27 @@ def uploading(port, stop):
     return count
 
 
-def over_http(label, url, directory, hostile=False):
-    """`fob serve` under wrk as benchmarks.server measures it, with PSKC uploads alongside if ``hostile``."""
-    engine = make_engine(url)
-    upgrade(engine)
-    _, seeds = provision(engine, HTTP_USERS, time.time)
-    engine.dispose()
+@contextlib.contextmanager
+def hostile_uploads(port):
+    """The document at the bound uploaded back to back while the block runs; the count printed after."""
     stop, uploads = threading.Event(), []
-    with serving(url, directory) as (port, _):
-        now = time.time()
-        requests = [("/api/v1/users/u%d/verify" % i, {"code": totp(seed).at(now)}) for i, seed in enumerate(seeds)]
-        warm_up(port, requests[:HTTP_CLIENTS])
 
-        def upload():
-            try:
-                uploads.append(uploading(port, stop))
-            except Exception as error:  # seen after the run, not lost in the thread
-                uploads.append(error)
-
-        uploader = threading.Thread(target=upload, daemon=True)
-        if hostile:
-            uploader.start()
+    def upload():
         try:
-            count, elapsed, failed, p50, p99 = wrk(port, requests[HTTP_CLIENTS:], directory)
-        finally:
-            stop.set()
-            if hostile:
-                uploader.join()
-    if failed:
-        raise AssertionError("%d of %d HTTP verifications failed" % (failed, count))
-    report(label, count, elapsed, p50, p99)
-    if hostile:
-        if isinstance(uploads[0], Exception):
-            raise uploads[0]
-        print("  hostile PSKC uploads finished meanwhile (one always in progress): %d" % uploads[0], flush=True)
+            uploads.append(uploading(port, stop))
+        except Exception as error:  # seen after the run, not lost in the thread
+            uploads.append(error)
+
+    uploader = threading.Thread(target=upload, daemon=True)
+    uploader.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        uploader.join()
+    if isinstance(uploads[0], Exception):
+        raise uploads[0]
+    print("  hostile PSKC uploads finished meanwhile (one always in progress): %d" % uploads[0], flush=True)
 
 
 def main():
@@ -192,14 +166,12 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         url = "sqlite:///%s" % (directory / "radius.db")
-        engine = make_engine(url)
-        upgrade(engine)
-        _, seeds = provision(engine, RADIUS_USERS, time.time)
-        engine.dispose()
+        seeds = provisioned(url, RADIUS_USERS)
         print("RADIUS: fob radius, %d requests in flight from one socket; HTTP: fob serve under wrk" % IN_FLIGHT)
         over_radius("RADIUS, SQLite", url, directory, seeds, 0)
         if shutil.which("wrk") is None:
             print("HTTP runs skipped: wrk is not installed (Debian package wrk)")
             return
         over_http("HTTP, SQLite", "sqlite:///%s" % (directory / "http.db"), directory)
-        over_http("HTTP, SQLite, during hostile PSKC uploads", "sqlite:///%s" % (directory / "h2.db"), directory, True)
+        hostile = "sqlite:///%s" % (directory / "h2.db")
+        over_http("HTTP, SQLite, during hostile PSKC uploads", hostile, directory, alongside=hostile_uploads)

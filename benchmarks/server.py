@@ -26,7 +26,7 @@ import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy import insert, select
 
-from benchmarks import _postgres
+from benchmarks import _postgres, _proc
 from fobauth import errors, pgcluster
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
@@ -127,6 +127,20 @@ def provision(engine, count, clock):
     return service, seeds
 
 
+def provisioned(url, count):
+    """The seeds of ``count`` users provisioned in the new database at ``url``, its schema made first."""
+    engine = make_engine(url)
+    upgrade(engine)
+    _, seeds = provision(engine, count, time.time)
+    engine.dispose()
+    return seeds
+
+
+def verify_requests(seeds, now):
+    """(path, body) of each provisioned user's verification with its code at ``now``, in user order."""
+    return [("/api/v1/users/u%d/verify" % i, {"code": totp(seed).at(now)}) for i, seed in enumerate(seeds)]
+
+
 def library(label, url):
     engine = make_engine(url)
     upgrade(engine)
@@ -208,7 +222,7 @@ end
 
 def wrk(port, requests, directory):
     """Run wrk (HTTP_CLIENTS connections, WRK_THREADS threads) for WRK_SECONDS over ``requests``
-    (path, body) pairs; (requests sent, seconds, failed, p50 s, p99 s)."""
+    (path, body) pairs, each to be sent once; (requests sent, seconds, failed, p50 s, p99 s)."""
     script = directory / "verify.lua"
     table = ",\n".join("{%s, %s}" % (json.dumps(path), json.dumps(json.dumps(body))) for path, body in requests)
     script.write_text("requests = {\n%s\n}\n%s" % (table, WRK_SCRIPT % {"key": API_KEY}))
@@ -221,29 +235,27 @@ def wrk(port, requests, directory):
         timeout=WRK_SECONDS + 30,
     ).stdout
     count, microseconds, failed, p50, p99 = (int(field) for field in output.split("RESULT")[1].split())
+    if count > len(requests):
+        raise AssertionError("wrk sent %d requests for %d fresh users: raise HTTP_USERS" % (count, len(requests)))
     return count, microseconds / 1e6, failed, p50 / 1e6, p99 / 1e6
 
 
-def over_http(label, url, directory):
+def over_http(label, url, directory, alongside=contextlib.nullcontext):
     """Requests per second and p50/p99 of `fob serve` on ``url`` under wrk; (rate, p99) or None without wrk.
-    On PostgreSQL also the CPU time per verification of the server processes and of the cluster."""
+    Also the CPU time per verification of the server processes and, on PostgreSQL, of the cluster.
+    ``alongside(port)`` is a context manager for other load beside wrk's (benchmarks/interop's uploads)."""
     if shutil.which("wrk") is None:
         print("%-44s skipped: wrk is not installed (Debian package wrk)" % label)
         return None
-    engine = make_engine(url)
-    upgrade(engine)
-    _, seeds = provision(engine, HTTP_USERS, time.time)
-    postmaster = _postgres.postmaster_pid(engine) if engine.dialect.name == "postgresql" else None
-    engine.dispose()
+    seeds = provisioned(url, HTTP_USERS)
+    postmaster = _postgres.postmaster_pid(url) if url.startswith("postgresql") else None
     with serving(url, directory) as (port, server):
-        now = time.time()
-        requests = [("/api/v1/users/u%d/verify" % i, {"code": totp(seed).at(now)}) for i, seed in enumerate(seeds)]
+        requests = verify_requests(seeds, time.time())
         warm_up(port, requests[:HTTP_CLIENTS])
-        before = _postgres.tree_cpu(server), postmaster and _postgres.tree_cpu(postmaster)
-        count, elapsed, failed, p50, p99 = wrk(port, requests[HTTP_CLIENTS:], directory)
-        after = _postgres.tree_cpu(server), postmaster and _postgres.tree_cpu(postmaster)
-    if count > len(requests) - HTTP_CLIENTS:
-        raise AssertionError("wrk sent %d requests for %d fresh users: raise HTTP_USERS" % (count, len(requests)))
+        with alongside(port):
+            before = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
+            count, elapsed, failed, p50, p99 = wrk(port, requests[HTTP_CLIENTS:], directory)
+            after = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
     if failed:
         raise AssertionError("%d of %d HTTP verifications failed" % (failed, count))
     rate = report(label, count, elapsed, p50, p99)

@@ -12,9 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.server import HTTP_CLIENTS, HTTP_USERS, database, provision, serving, totp, warm_up, wrk
+from benchmarks import _proc
+from benchmarks.server import HTTP_CLIENTS, HTTP_USERS, database, provisioned, serving, verify_requests, warm_up, wrk
 from fobauth import pgcluster
-from fobauth.database import make_engine, upgrade
 
 UPLOAD_BYTES = 300 << 20
 BLOCK = b" " * (1 << 20)
@@ -38,41 +38,17 @@ def upload(port, stop, offered):
             pass  # the server hung up: connect again
 
 
-def children(pid):
-    return [int(c) for task in Path("/proc/%d/task" % pid).iterdir() for c in (task / "children").read_text().split()]
-
-
-def family(pid):
-    """The process ``pid`` (`fob serve`) and all its descendants (the workers)."""
-    found, waiting = [], [pid]
-    while waiting:
-        found.append(waiting.pop())
-        waiting += children(found[-1])
-    return found
-
-
-def memory(pid, field):
-    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def run(url, directory):
-    engine = make_engine(url)
-    upgrade(engine)
-    _, seeds = provision(engine, HTTP_USERS, time.time)
-    engine.dispose()
+    seeds = provisioned(url, HTTP_USERS)
     with serving(url, directory) as (port, server_pid):
-        now = time.time()
-        requests = [("/api/v1/users/u%d/verify" % i, {"code": totp(seed).at(now)}) for i, seed in enumerate(seeds)]
+        requests = verify_requests(seeds, time.time())
         warm_up(port, requests[:HTTP_CLIENTS])
         half = (len(requests) - HTTP_CLIENTS) // 2
         quiet_set, hostile_set = requests[HTTP_CLIENTS : HTTP_CLIENTS + half], requests[HTTP_CLIENTS + half :]
         quiet = wrk(port, quiet_set, directory)
-        pids = family(server_pid)
+        pids = _proc.family(server_pid)
         stop, offered = threading.Event(), {"bytes": 0, "connections": 0}
-        before = {pid: memory(pid, "VmRSS") for pid in pids}
+        before = {pid: _proc.memory(pid, "VmRSS") for pid in pids}
         for pid in pids:  # the peak (VmHWM) starts again from the present size
             Path("/proc/%d/clear_refs" % pid).write_text("5")
         uploader = threading.Thread(target=upload, args=(port, stop, offered))
@@ -80,10 +56,7 @@ def run(url, directory):
         hostile = wrk(port, hostile_set, directory)
         stop.set()
         uploader.join()
-        growth = max((memory(pid, "VmHWM") - rss for pid, rss in before.items()), default=0)
-    for (count, _, _, _, _), size in ((quiet, len(quiet_set)), (hostile, len(hostile_set))):
-        if count > size:
-            raise AssertionError("wrk sent %d requests for %d fresh users: raise HTTP_USERS" % (count, size))
+        growth = max((_proc.memory(pid, "VmHWM") - rss for pid, rss in before.items()), default=0)
     quiet_rate, hostile_rate = quiet[0] / quiet[1], hostile[0] / hostile[1]
     for label, (_, _, failed, _, p99), rate in (
         ("quiet", quiet, quiet_rate),

@@ -15,7 +15,10 @@ the board driver, a KeyboardInterrupt received before the switch) ends in
 ``finally``: it lets the REPL open only for a fob whose record reads as
 blank or unsealed; otherwise it resets (machine.reset; SystemExit where a
 port has none).  After MAX_FAILED_BOOTS failed starts in a row it stops
-resetting: it shows FAULT and waits for a power cycle (docs/firmware.md).
+resetting: it shows FAULT for the display time, then powers the board off
+as the main loop does (Board.power_off, else deep_sleep); a press starts
+it again, with as many tries.  On USB, or when the board driver itself
+fails, it idles awake instead (docs/firmware.md).
 There is deliberately no boot.py: an exception there skips main.py and
 opens the REPL (ports/rp2/main.c, main: main.py runs only if boot.py's
 pyexec_file_if_exists returned non-zero).
@@ -70,23 +73,35 @@ finally:
                 import os
                 import time
 
-                os.remove(FAILED_BOOTS)  # a power cycle gets as many tries again
+                os.remove(FAILED_BOOTS)  # the next press or power cycle gets as many tries again
                 print("fob: failed to start %d times in a row; halted" % failed)
+                try:
+                    hardware = hardware or board.create()
+                except BaseException:
+                    hardware = None  # the board driver is what fails: nothing can switch the board off
                 try:
                     from fobcore import render
 
-                    hardware = hardware or board.create()
                     render.draw_message(hardware.framebuffer, hardware.width, hardware.height, "FAULT", "RESTART")
                     hardware.display_power(True)
                     hardware.show()
                 except BaseException:  # noqa: S110
                     pass  # no display: the serial line said it
+                woken = False
+                try:
+                    time.sleep_ms(board.DISPLAY_TIMEOUT_MS)
+                    hardware.power_off()  # the power-latch build is off here, until a press boots it again
+                    if hardware.may_deep_sleep():
+                        hardware.deep_sleep()  # the plain build: a press wakes it (esp32: through a reset)
+                        woken = True  # (rp2) pressed: the reset below gives three more tries
+                except BaseException:  # noqa: S110
+                    pass  # on USB, or no board driver: idle below
 
                 async def idle():
                     while True:
                         await asyncio.sleep(3600)
 
-                while True:  # until the power is cut, idle as asyncio idles
+                while not woken:  # on USB or with a broken driver: until the power is cut, idle as asyncio idles
                     try:
                         asyncio.run(idle())
                     except BaseException:  # no asyncio (it failed to import)

@@ -10,23 +10,31 @@ from fobauth.database import make_engine
 from mpvm import PORTS
 from peers import missing
 
-_vm_cases = []
+_vm_cases = []  # (label, count) of every test's report, gathered where the summary is written
 
 
 class _PortCases:
-    def __init__(self, port):
+    """The counts travel in the test's user_properties, so that they reach the summary from xdist workers too."""
+
+    def __init__(self, node, port):
+        self.node = node
         self.port = port
 
     def append(self, case):
         label, count = case
-        _vm_cases.append(("%s (%s)" % (label, self.port) if self.port else label, count))
+        self.node.user_properties.append(("vm_cases", ("%s (%s)" % (label, self.port) if self.port else label, count)))
 
 
 @pytest.fixture
 def vm_cases(request):
     """Tests running cases inside the MicroPython VM append (label, count) here; the port is added to the label."""
     params = getattr(request.node, "callspec", None)
-    return _PortCases(params.params.get("micropython_port") if params else None)
+    return _PortCases(request.node, params.params.get("micropython_port") if params else None)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":  # each phase's report carries the test's properties: count them once
+        _vm_cases.extend(case for name, case in report.user_properties if name == "vm_cases")
 
 
 @pytest.fixture(params=PORTS)
@@ -62,6 +70,6 @@ def pytest_terminal_summary(terminalreporter):
     if _vm_cases:
         total = sum(count for _, count in _vm_cases)
         terminalreporter.section("MicroPython VM")
-        for label, count in _vm_cases:
+        for label, count in sorted(_vm_cases):
             terminalreporter.write_line("%6d cases executed inside MicroPython: %s" % (count, label))
         terminalreporter.write_line("%6d cases in all" % total)

@@ -1,31 +1,44 @@
-"""The fob at a fixed heap on the unix port: a sealed fob in use and a provisioning session, and their outcome.
+"""The fob at a fixed heap on the unix port, per real board: a sealed fob in use and a provisioning session.
 
 Shared by tests/firmware/test_fixed_heap.py (passes at the documented
 minimum, fails safely just below it) and `make bench` (benchmarks/fixedheap.py,
-which bisects the minimum).  Each run boots the real main.py with the .mpy
-files `fob flash` installs, on a littlefs image (tools/mpvm/unixport.py).
+which bisects the minimum).  Each run boots the board's real stack as `fob flash`
+installs it (main.py, board.py, latch.py, the drivers, micropython-lib's ssd1306;
+.mpy files on littlefs) inside the unix port at ``-X heapsize=N``, on the board
+models (tests/modelvm.py: ``machine`` forwarded to them, time real), with its USB
+serial on a pty.
 """
 
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tty
 from pathlib import Path
 
-from flashimage import flash_unix_firmware, store_record
+from flashimage import board_firmware, flash_unix_firmware, store_record
+from modelvm import MicroPythonEngine
 
 from fobcore.record import decode
 from fobcore.wire import encode_frame
 from fobsim.micropython_engine import read_display
-from mpvm import UnixBoard, make_image, run_on_image, unix_command
+from fobsim.models.fob import Fob
+from mpvm import UNIX_MICROPYTHON, UNIX_RUNNER, make_image, run_on_image
 
 FOB = str(Path(sys.executable).with_name("fob"))
 BIG_HEAP = 4 * 1024 * 1024
-# The documented minimum fixed heap on the unix port (64-bit), docs/firmware.md: the bisected
-# figure of `make bench` with margin: it wanders by several KiB from run to run (fragmentation).
-MINIMUM = {"sealed fob in use": 104 * 1024, "provisioning session": 104 * 1024}
+BOARDS = ("rp2-pico-ssd1306", "esp32c3-ssd1306")
+# The documented minimum fixed heap on the unix port (64-bit) per board, docs/firmware.md: the
+# bisected figure of `make bench` with margin: it wanders by several KiB from run to run (fragmentation).
+MINIMUM = {
+    ("rp2-pico-ssd1306", "sealed fob in use"): 208 * 1024,
+    ("rp2-pico-ssd1306", "provisioning session"): 208 * 1024,
+    ("esp32c3-ssd1306", "sealed fob in use"): 224 * 1024,
+    ("esp32c3-ssd1306", "provisioning session"): 208 * 1024,
+}
 ESTIMATE_32_BIT = 1.5  # how much less a 32-bit board needs (docs/firmware.md says how this was derived)
 
 
@@ -55,13 +68,74 @@ class Outcome:
         )
 
 
-def _image(work, sealed):
-    flash = work / "flash"
-    flash_unix_firmware(flash)
-    if sealed:
-        store_record(flash, sealed=True)
-    make_image(work / "flash.img", [(flash, "/")])
-    return work / "flash.img"
+class Session:
+    """A fob of ``board`` powered by USB, its firmware inside the unix port on the board models, its
+    serial line a pty (``port``: the host's end).  The models run in a thread, paced to real time;
+    a reset boots the image again, as on the board."""
+
+    def __init__(self, board, flash, heapsize, clock_set=False):
+        self.master, slave = os.openpty()
+        tty.setraw(slave)
+        self.port = slave
+        self.engine = MicroPythonEngine(board_firmware(board), heapsize, skip_idle=False, serial=self.master)
+        self.fob = Fob(board, flash, utc=time.time(), usb=True, engine=self.engine)
+        if clock_set:
+            self.fob.set_clock(self.fob.world.utc())
+        self.error = None
+        self.output = b""
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self.fob.run_until(None)
+        except BaseException as error:  # noqa: BLE001 -- reported as how the run ended
+            self.error = error
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.engine.stop()
+        self._thread.join(timeout=30)
+        self.engine.stop()  # no VM may outlive the session (the thread is a daemon)
+        os.close(self.master)
+        os.close(self.port)
+
+    def send(self, data):
+        os.write(self.port, data)
+
+    def wait_frame(self, timeout):
+        """Wait until the panel shows its first frame (or the VM stopped)."""
+        deadline = time.monotonic() + timeout
+        while not self.fob.screens() and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def read_until(self, marker, timeout):
+        """Read the serial line until ``marker`` came (True), ``timeout`` passed or the fob reset."""
+        deadline = time.monotonic() + timeout
+        while marker not in self.output and time.monotonic() < deadline and self._first_boot():
+            if select.select([self.port], [], [], 0.05)[0]:
+                self.output += os.read(self.port, 4096)
+        return marker in self.output
+
+    def _first_boot(self):
+        return len(self.fob.boots) <= 1 and self.error is None and self._thread.is_alive()
+
+    def alive(self):
+        """Still on its first boot, running."""
+        return len(self.fob.boots) == 1 and self.engine.process.poll() is None and self.error is None
+
+    def how(self):
+        if self.error is not None:
+            return "stopped: %s" % str(self.error)[:200]
+        if len(self.fob.boots) > 1:
+            return "reset (%d boots)" % len(self.fob.boots)
+        return "served"
+
+    def frames(self):
+        """(fob time, frame) of every frame the panel showed."""
+        return [(self.fob.world.utc_start + t, frame) for t, frame in self.fob.screens()]
 
 
 def _record_on(image, work):
@@ -94,9 +168,9 @@ def _judge_frames(outcome, frames, record, work, blank_before=False):
     (flash / "data").mkdir(parents=True, exist_ok=True)
     (flash / "data" / "seed.rec").write_bytes(record)
     for stamp, frame in frames:
-        view = read_display(bytes.fromhex(frame), flash, stamp)
+        view = read_display(frame, flash, stamp)
         if view is None and blank_before:
-            view = read_display(bytes.fromhex(frame), work / "blank", stamp)
+            view = read_display(frame, work / "blank", stamp)
             view = None if view is None or view[0] == "code" else view
         if view is None:
             outcome.wrong_code = True  # not even a screen CPython would draw now
@@ -104,79 +178,51 @@ def _judge_frames(outcome, frames, record, work, blank_before=False):
             outcome.codes += 1
 
 
-def _frames(text):
-    """[(fob time, frame hex)] of the "FRAME" lines the board wrote (tests/firmware/unix/board.py)."""
-    lines = [line.split() for line in text.splitlines() if line.startswith("FRAME ")]
-    return [(int(stamp), frame) for _, stamp, frame in lines]
-
-
-def sealed_in_use(heapsize, seconds=1.0):
+def sealed_in_use(board, heapsize, seconds=1.0):
     """A sealed fob boots, shows its code and answers INFO over serial for ``seconds``."""
     outcome = Outcome()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        image = _image(work, sealed=True)
-        record = _record_on(image, work)
-        board = UnixBoard(image, heapsize).boot()
-        try:
-            board.send(encode_frame(1, "INFO"))
-            answered = board.read_until(b"state=SEALED", timeout=seconds + 5)
-            time.sleep(seconds)
-            board.read_until(b"\0", timeout=0.2)
-            outcome.how = "served" if board.process.poll() is None else "reset (exit %s)" % board.process.poll()
-            outcome.prompt = b">>>" in board.output
-            _judge_frames(outcome, _frames(board.output.decode("latin1")), record, work)
-            outcome.ok = answered and outcome.codes > 0 and board.process.poll() is None
-        finally:
-            board.power_off()
-        outcome.corrupt_record = not _same_token(record, _record_on(image, work))
+        record = store_record(work / "flash", sealed=True)
+        with Session(board, work / "flash", heapsize, clock_set=True) as session:
+            session.wait_frame(timeout=10)  # booted: a host talks to a fob whose USB is up
+            session.send(encode_frame(1, "INFO"))
+            answered = session.read_until(b"state=SEALED", timeout=seconds + 10)
+            session.read_until(b"\0", timeout=seconds)  # the code shown and redrawn meanwhile
+            outcome.ok = answered and session.alive()
+            outcome.how = session.how()
+        outcome.prompt = b">>>" in session.output
+        _judge_frames(outcome, session.frames(), record, work)
+        outcome.ok = outcome.ok and outcome.codes > 0
+        outcome.corrupt_record = not _same_token(record, _record_on(session.engine.image, work))
     return outcome
 
 
-def provisioning(heapsize):
+def provisioning(board, heapsize):
     """A blank fob provisioned and sealed by the real `fob provision` over a pty."""
     outcome = Outcome()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        image = _image(work, sealed=False)
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        frames = open(work / "frames.txt", "w+")
-        fob = subprocess.Popen(
-            unix_command(heapsize, "boot", image),
-            stdin=master,
-            stdout=master,
-            stderr=frames,
-            cwd=work,
-        )
-        try:
+        with Session(board, work / "flash", heapsize) as session:
             done = subprocess.run(
-                [FOB, "provision", "--port", os.ttyname(slave), "--inventory", str(work / "inventory.sqlite3")],
+                [FOB, "provision", "--port", os.ttyname(session.port), "--inventory", str(work / "inventory.sqlite3")],
                 capture_output=True,
                 text=True,
                 timeout=120,
             )
-            outcome.how = "provisioned" if done.returncode == 0 else "refused: " + (done.stdout + done.stderr)[-200:]
-            provisioned = done.returncode == 0 and "provisioned and sealed" in done.stdout
             time.sleep(0.5)
-            alive = fob.poll() is None
-        finally:
-            if fob.poll() is None:
-                fob.kill()
-            fob.wait()
-            os.close(master)
-            os.close(slave)
-        frames.seek(0)
-        seen = _frames(frames.read())
-        frames.close()
-        record = _record_on(image, work)
+            alive = session.alive()
+            how = session.how()
+        provisioned = done.returncode == 0 and "provisioned and sealed" in done.stdout
+        outcome.how = how if provisioned else "refused: " + (done.stdout + done.stderr)[-200:]
+        record = _record_on(session.engine.image, work)
         if record is not None:
             try:
                 decoded = decode(record)
             except ValueError:
                 outcome.corrupt_record = True
             else:
-                _judge_frames(outcome, seen[-1:], record, work, blank_before=True)
+                _judge_frames(outcome, session.frames()[-1:], record, work, blank_before=True)
                 outcome.ok = provisioned and alive and decoded.sealed
     return outcome
 
@@ -198,7 +244,7 @@ def bisect(scenario, low=8 * 1024, high=512 * 1024, step=1024, runs=2):
     return high, probes
 
 
-SCENARIOS = {"sealed fob in use": sealed_in_use, "provisioning session": provisioning}
+SCENARIOS = {"sealed fob in use": sealed_in_use, "provisioning session": provisioning}  # each (board, heapsize)
 
 
 MODULES = "asyncio board fobcore.app fobcore.mainloop fobcore.protocol fobcore.record fobcore.render fobcore.token"
@@ -211,8 +257,19 @@ def module_heap():
     Frozen, a module's bytecode stays in flash; its globals dict and function
     objects still take a little RAM, so the saving is somewhat less than this."""
     with tempfile.TemporaryDirectory() as tmp:
-        image = _image(Path(tmp), sealed=False)
+        flash_unix_firmware(Path(tmp) / "flash")  # the simulator's board file: importable without a machine
+        image = Path(tmp) / "flash.img"
+        make_image(image, [(Path(tmp) / "flash", "/")])
         script = "import gc\ngc.collect()\nbefore = gc.mem_alloc()\n"
         script += "".join("import %s\n" % name for name in MODULES.split())
         script += "gc.collect()\nprint(gc.mem_alloc() - before)\n"
         return int(run_on_image(script, image, BIG_HEAP))
+
+
+def link_heap():
+    """Heap bytes tools/mpvm/machinelink.py holds once imported (compiled from source): the VM's cost
+    of forwarding ``machine`` to the models, which a board's built-in ``machine`` does not have."""
+    script = "import gc\ngc.collect()\nbefore = gc.mem_alloc()\nimport machinelink\ngc.collect()\n"
+    script += "print(gc.mem_alloc() - before)\n"
+    command = [str(UNIX_MICROPYTHON), "-X", "heapsize=%d" % BIG_HEAP, "-c", script]
+    return int(subprocess.run(command, capture_output=True, text=True, check=True, cwd=UNIX_RUNNER.parent).stdout)

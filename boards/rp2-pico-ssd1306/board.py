@@ -13,9 +13,6 @@ button's level between them; on battery so does the wait between redraws
 while a code is shown.  See README.md for the wiring.
 """
 
-import asyncio
-import time
-
 import machine
 from ds3231 import DS3231
 from oledfob import OledFobBoard
@@ -27,7 +24,6 @@ VBUS_SENSE = 24  # high while USB power is present (plain Pico)
 VSYS_ADC = 29  # VSYS / 3 (plain Pico)
 DISPLAY_HEIGHT = 32  # 64 for a 128x64 panel
 DISPLAY_TIMEOUT_MS = 30000  # how long a code stays on screen after a press
-SLEEP_SLICE_MS = 40  # one timed lightsleep between looks at the button: shorter than any press
 CELL_EMPTY_MV = 3300  # a LiPo cell (the plain build); 2x AA lithium (the latch build): 2200
 CELL_FULL_MV = 4150  # a LiPo cell; 2x AA lithium: 3400
 
@@ -63,30 +59,11 @@ class PicoBoard(OledFobBoard):
     def may_deep_sleep(self):
         return not self.vbus.value()  # on USB the host may talk to us at any time
 
-    def _sleep_until_press(self, timeout_ms):
-        """Timed lightsleep slices until a new press (True), USB power, or ``timeout_ms`` (None: none)."""
-        end = None if timeout_ms is None else time.ticks_add(time.ticks_ms(), timeout_ms)
-        while not self.new_press():
-            if self.vbus.value():
-                return False
-            left = SLEEP_SLICE_MS if end is None else time.ticks_diff(end, time.ticks_ms())
-            if left <= 0:
-                return False
-            machine.lightsleep(min(left, SLEEP_SLICE_MS))
-        self._last_press = self.ticks_ms()
-        return True
-
-    async def wait_button(self, timeout_ms):
-        if timeout_ms is None or not self.may_deep_sleep():
-            return await super().wait_button(timeout_ms)
-        await asyncio.sleep_ms(0)  # on battery nothing else runs: sleep until the next redraw
-        return self._sleep_until_press(timeout_ms)
-
     def deep_sleep(self):
         """Sleep until a press (or USB power); RAM and the app survive."""
         self.framebuffer.poweroff()
-        if self._sleep_until_press(None):
-            self._pressed.set()  # its edge came while the GPIO clock was gated: no IRQ saw it
+        if self.sleep_until_press(None):
+            self._pressed.set()  # spent by new_press: the wait_button(None) that follows returns for it
 
     def battery(self):
         if self.vsys is None or self.vbus.value():

@@ -2,6 +2,9 @@
 
 In the power-latch build (docs/hardware.md) the button powers the board for about a second;
 driving POWER_LATCH high keeps it powered until the firmware releases it (Board.power_off).
+A reset lets go of it like every pin (machine.reset is watchdog_reboot, which resets the GPIO bank too,
+ports/rp2/modmachine.c mp_machine_reset): the gate RC then keeps the supply on for about a second, longer than
+the boot takes to get here again (docs/hardware.md).
 In the plain build nothing is wired to this pin and holding it high does nothing.  Not boot.py:
 an exception there would skip main.py and open the REPL (see firmware/main.py).
 """

@@ -29,7 +29,10 @@ class Board:
         raise NotImplementedError
 
     def display_power(self, on):
-        """Switch the panel on or off (off: its controller sleeps, pixels kept)."""
+        """Switch the panel on or off (off: its controller sleeps, pixels kept).
+
+        A board may run at a lower CPU clock while a code shows on battery (its wait_button knows
+        when); it restores the clock here when the panel goes off, and when a host needs it."""
         raise NotImplementedError
 
     # -- clock ------------------------------------------------------------------
@@ -119,9 +122,10 @@ class Board:
         return b""
 
     def random_bytes(self, count):
-        """``count`` unpredictable bytes, for one-time challenges: os.urandom, which the rp2 and esp32
-        ports draw from their hardware random sources (the webassembly port has no os.urandom)."""
-        return os.urandom(count)
+        """``count`` (at most 32) bytes for a one-time challenge that never repeats (fobcore.nonce)."""
+        from fobcore import nonce  # loaded at the first CHALLENGE only: a fob in a pocket never needs it
+
+        return nonce.fresh(self, count)
 
     def battery(self):
         """Battery charge in percent, or None if the board cannot tell."""

@@ -11,8 +11,10 @@ own could not be trusted.  docs/protocol.md is the full description.
 
 Every command's request fields and its reply's fields are declared here
 once, with the kind of each value, so the fob (fobcore.protocol) and the
-host (fobhost.serialclient) read and write them by the same rules.  Pure:
-no I/O, no sleeping.
+host (fobhost.serialclient) read and write them by the same rules.  Only
+what the fob runs is here: reading a reply is the host's alone
+(fobhost.replies, by these tables), so a fob neither stores nor loads it.
+Pure: no I/O, no sleeping.
 """
 
 PROTOCOL_VERSION = 1
@@ -219,14 +221,12 @@ INFO_FIELDS = (
     ("ms", NUMBER),  # milliseconds into ``time``'s second, when the fob's clock can tell
     ("expiry", NUMBER),
 )
-# Reply fields added after version 1 first shipped: a fob with older firmware leaves them out.
-ADDED_FIELDS = ("ms",)
 STATE_FIELDS = (("state", WORD),)
 # Request fields that may be "-" (unset): SYNC's aging, for "leave the trim as it is".
 OPTIONAL_VALUES = ("aging",)
 
-# Request fields: all required, no other allowed.  Reply fields: all present (bar ADDED_FIELDS);
-# more are ignored, so a newer fob may say more.
+# Request fields: all required, no other allowed.  Reply fields: all present (bar those added since
+# version 1, fobhost.replies.ADDED_FIELDS); more are ignored, so a newer fob may say more.
 REQUESTS = {
     "INFO": (),
     "SET-TIME": (("time", NUMBER),),
@@ -296,13 +296,11 @@ def encode_fields(word, spec, values):
     return format_fields(word, [(key, encode_value(kind, values.get(key))) for key, kind in spec])
 
 
-def _typed(spec, fields, seq, strict):
+def typed(spec, fields, seq=None):
+    """The values of ``fields`` (a dict of texts) for the (key, kind) pairs of ``spec``, each decoded."""
     values = {}
     for key, kind in spec:
         if key not in fields:
-            if not strict and key in ADDED_FIELDS:
-                values[key] = None
-                continue
             raise ProtocolError("bad_param", "missing field '%s'" % key, seq)
         try:
             values[key] = decode_value(kind, fields[key])
@@ -327,20 +325,4 @@ def parse_request(body, seq=None):
             raise ProtocolError("bad_param", "%s needs field '%s'" % (command, key), seq)
         if fields[key] == "-" and key not in OPTIONAL_VALUES:
             raise ProtocolError("bad_param", "%s needs a value for '%s'" % (command, key), seq)
-    return command, _typed(spec, fields, seq, True)
-
-
-def parse_reply(command, body):
-    """The reply body to ``command``: ``(None, values)`` for OK, ``(code, message)`` for ERR.
-
-    ProtocolError (code ``reply``) for anything else, or an OK without the fields REPLIES promises.
-    """
-    words = body.split(" ")
-    if words[0] == "ERR" and len(words) >= 2:
-        return words[1], " ".join(words[2:])
-    if words[0] != "OK":
-        raise ProtocolError("reply", "unexpected reply '%s'" % printable(words[0][:16]))
-    try:
-        return None, _typed(REPLIES[command], parse_fields(words[1:]), None, False)
-    except ProtocolError as error:
-        raise ProtocolError("reply", "malformed reply (%s)" % error)
+    return command, typed(spec, fields, seq)

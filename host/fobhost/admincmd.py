@@ -2,11 +2,11 @@
 list suspended users and expiring tokens — on the same database `fob serve` uses.  The server's
 libraries are imported when an action runs, not when `fob` starts."""
 
-import datetime
 import getpass
 import sys
 
 from fobauth.settings import ROLES
+from fobhost import utc
 from fobhost.errors import UsageError
 from fobhost.servecmd import add_storage_options, open_service
 
@@ -109,5 +109,5 @@ def list_locked(args):
 
 def list_expiring(args):
     for token in _service_call(open_service(args).expiring, args.days):
-        day = datetime.datetime.fromtimestamp(token.expires_at, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        day = utc.text(token.expires_at, "%Y-%m-%d %H:%M UTC")
         print("%s\t%s\t%s" % (token.serial, day, ",".join(token.user_ids) or "-"))

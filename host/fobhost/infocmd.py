@@ -2,7 +2,7 @@
 
 import time
 
-from fobhost import cliopts
+from fobhost import cliopts, syncing, utc
 from fobhost.errors import UsageError
 from fobhost.serialclient import DeviceError, LinkError
 
@@ -17,29 +17,10 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def _utc(seconds):
-    if seconds is None:
-        return "not set"
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
-    except (OverflowError, ValueError, OSError):  # beyond what the host's calendar can show
-        return "%s (not a valid time)" % seconds
-
-
-def offset(info, received, round_trip):
-    """The fob's clock minus the host's, in seconds, and the text saying it.
-
-    The fob read its clock about half a round trip before its reply arrived
-    (host time ``received``).  A fob that reports milliseconds (INFO ``ms``)
-    gives the offset to the millisecond, plus the link's asymmetry; one that
-    counts whole seconds only to the second.
-    """
-    host = received - (round_trip or 0.0) / 2
-    if info["ms"] is not None:
-        value = info["time"] + info["ms"] / 1000 - host
-        return value, "%+.3f s" % value
-    value = round(info["time"] + 0.5 - host)  # somewhere in the second it reported
-    return value, "%+d s, to the second" % value
+def offset_text(info, received, round_trip):
+    """The fob's clock minus the host's, as `fob info` shows it (fobhost.syncing.offset)."""
+    value, to_the_ms = syncing.offset(info, received, round_trip)
+    return "%+.3f s" % value if to_the_ms else "%+d s, to the second" % value
 
 
 def run(args):
@@ -50,7 +31,7 @@ def run(args):
             raise UsageError(str(error)) from None
         received = time.time()
         round_trip = client.round_trip
-    skew = "" if info["time"] is None else " (device - host: %s)" % offset(info, received, round_trip)[1]
+    skew = "" if info["time"] is None else " (device - host: %s)" % offset_text(info, received, round_trip)
     rows = (
         ("serial", info["serial"]),
         ("state", info["state"]),
@@ -59,8 +40,8 @@ def run(args):
         ("firmware", info["fw"]),
         ("protocol", info["proto"]),
         ("algorithms", None if info["alg"] is None else ",".join(info["alg"])),
-        ("clock", _utc(info["time"]) + skew),
-        ("expiry", _utc(info["expiry"])),
+        ("clock", utc.text(info["time"], unset="not set") + skew),
+        ("expiry", utc.text(info["expiry"], unset="not set")),
         ("free", None if info["free"] is None else "%d bytes" % info["free"]),
     )
     for name, value in rows:

@@ -50,16 +50,30 @@ CREATE TABLE IF NOT EXISTS clock_corrections (
     aging INTEGER
 );
 """ % (serials.MIN_SERIAL, serials.MAX_SERIAL)
+# The columns each table must have; TokenRecord and Correction have one attribute a column.
 TOKEN_COLUMNS = ("serial", "algorithm", "digits", "period", "expiry", "provisioned_at", "board", "firmware")
-_SELECT_TOKENS = "SELECT %s FROM tokens ORDER BY serial" % ", ".join(TOKEN_COLUMNS)  # noqa: S608 - constants
-
-
+CORRECTION_COLUMNS = ("serial", "at", "old_time", "new_time", "who", "forced", "aging")
 _COLUMNS = {
     "tokens": TOKEN_COLUMNS + ("seed_nonce", "seed_ciphertext"),
     "serial_counters": ("prefix", "next"),
     "settings": ("name", "value"),
-    "clock_corrections": ("serial", "at", "old_time", "new_time", "who", "forced", "aging"),
+    "clock_corrections": CORRECTION_COLUMNS,
 }
+
+
+def _insert(table):
+    columns = _COLUMNS[table]
+    return "INSERT INTO %s (%s) VALUES (%s)" % (table, ", ".join(columns), ", ".join("?" * len(columns)))  # noqa: S608 - constants only
+
+
+def _select(columns, table, rest):
+    return "SELECT %s FROM %s %s" % (", ".join(columns), table, rest)  # noqa: S608 - constants only
+
+
+_INSERT_TOKEN = _insert("tokens")
+_SELECT_TOKENS = _select(TOKEN_COLUMNS, "tokens", "ORDER BY serial")
+_INSERT_CORRECTION = _insert("clock_corrections")
+_SELECT_CORRECTIONS = _select(CORRECTION_COLUMNS, "clock_corrections", "WHERE serial = ? ORDER BY rowid")
 
 
 class InventoryError(Exception):
@@ -86,17 +100,11 @@ class SerialsUsedUp(InventoryError):
 class TokenRecord:
     """One provisioned fob as the inventory lists it; the seed is fetched separately."""
 
-    __slots__ = ("serial", "algorithm", "digits", "period", "expiry", "provisioned_at", "board", "firmware")
+    __slots__ = TOKEN_COLUMNS
 
-    def __init__(self, serial, algorithm, digits, period, expiry, provisioned_at, board, firmware):
-        self.serial = serial
-        self.algorithm = algorithm
-        self.digits = digits
-        self.period = period
-        self.expiry = expiry
-        self.provisioned_at = provisioned_at
-        self.board = board
-        self.firmware = firmware
+    def __init__(self, *row):
+        for name, value in zip(TOKEN_COLUMNS, row, strict=True):
+            setattr(self, name, value)
 
     def __repr__(self):
         return "TokenRecord(serial=%r, algorithm=%r, digits=%d, period=%d)" % (
@@ -111,16 +119,12 @@ class Correction:
     """One logged clock correction; ``old_time`` is None when the fob's clock was lost, ``aging`` the aging
     trim it wrote (None: left as it was)."""
 
-    __slots__ = ("serial", "at", "old_time", "new_time", "who", "forced", "aging")
+    __slots__ = CORRECTION_COLUMNS
 
-    def __init__(self, serial, at, old_time, new_time, who, forced, aging):
-        self.serial = serial
-        self.at = at
-        self.old_time = old_time
-        self.new_time = new_time
-        self.who = who
-        self.forced = bool(forced)
-        self.aging = aging
+    def __init__(self, *row):
+        for name, value in zip(CORRECTION_COLUMNS, row, strict=True):
+            setattr(self, name, value)
+        self.forced = bool(self.forced)
 
 
 class Inventory:
@@ -248,8 +252,7 @@ class Inventory:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
-                    "INSERT INTO tokens (serial, algorithm, digits, period, expiry, provisioned_at, board, firmware,"
-                    " seed_nonce, seed_ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _INSERT_TOKEN,
                     (serial, algorithm, digits, period, expiry, int(time.time()), board, firmware, nonce, ciphertext),
                 )
                 sequence = self._sequence_of(prefix, serial)
@@ -308,16 +311,9 @@ class Inventory:
     def record_correction(self, serial, old_time, new_time, who, forced, aging=None):
         """Log a clock correction the fob ``serial`` accepted."""
         self._db.execute(
-            "INSERT INTO clock_corrections (serial, at, old_time, new_time, who, forced, aging)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (serial, int(time.time()), old_time, new_time, who, int(bool(forced)), aging),
+            _INSERT_CORRECTION, (serial, int(time.time()), old_time, new_time, who, int(bool(forced)), aging)
         )
 
     def corrections(self, serial):
         """The clock corrections of ``serial``, oldest first."""
-        rows = self._db.execute(
-            "SELECT serial, at, old_time, new_time, who, forced, aging FROM clock_corrections WHERE serial = ?"
-            " ORDER BY rowid",
-            (serial,),
-        ).fetchall()
-        return [Correction(*row) for row in rows]
+        return [Correction(*row) for row in self._db.execute(_SELECT_CORRECTIONS, (serial,)).fetchall()]

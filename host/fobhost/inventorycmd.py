@@ -1,8 +1,6 @@
 """`fob inventory`: list the recorded fobs (never their seeds) and set the serial-number prefix."""
 
-import time
-
-from fobhost import cliopts
+from fobhost import cliopts, utc
 from fobhost.errors import UsageError
 from fobhost.inventory import InventoryError, SerialsUsedUp
 
@@ -18,8 +16,20 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def _date(unix_time):
-    return time.strftime("%Y-%m-%d", time.gmtime(unix_time))
+# The listing's columns, each once: heading, layout, and its value in a TokenRecord.
+_COLUMNS = (
+    ("serial", "%-12s", lambda r: r.serial),
+    ("alg", "%-6s", lambda r: r.algorithm),
+    ("digits", "%6s", lambda r: r.digits),
+    ("period", "%6s", lambda r: "%ds" % r.period),
+    ("expires", "%-10s", lambda r: utc.text(r.expiry, utc.DATE)),
+    ("provisioned", "%-11s", lambda r: utc.text(r.provisioned_at, utc.DATE)),
+    ("board", "%s", lambda r: r.board),
+)
+
+
+def _line(values):
+    return "  ".join(layout % value for (_, layout, _), value in zip(_COLUMNS, values, strict=True))
 
 
 def run(args):
@@ -43,14 +53,8 @@ def _list(args):
                 inventory.set_prefix(args.set_prefix)
             except ValueError as error:
                 raise UsageError(str(error)) from None
-        print(
-            "%-12s  %-6s  %6s  %6s  %-10s  %-11s  %s"
-            % ("serial", "alg", "digits", "period", "expires", "provisioned", "board")
-        )
+        print(_line(heading for heading, _, _ in _COLUMNS))
         records = inventory.tokens()
         for r in records:
-            print(
-                "%-12s  %-6s  %6d  %5ds  %-10s  %-11s  %s"
-                % (r.serial, r.algorithm, r.digits, r.period, _date(r.expiry), _date(r.provisioned_at), r.board)
-            )
+            print(_line(value(r) for _, _, value in _COLUMNS))
         print("%d fob(s) in %s; %s" % (len(records), inventory.path, _next_serial(inventory)))

@@ -9,7 +9,11 @@ Every `fob` command that writes a user-given path goes through here:
   PSK file) are never replaced, not even with ``force``;
 - the data goes to a temporary file in the same directory, flushed, then
   moved over the name in one step, so the name holds the old file or the
-  whole new one; secrets are created mode 0600.
+  whole new one; secrets are created mode 0600;
+- the data reaches the disk (fsync) before the move, except for what is
+  remade at once anyway: `fob sim --screenshot` writes every frame, and an
+  fsync a frame nearly doubled each write (median 0.47 instead of 0.26 ms,
+  measured on the development machine) for a picture the next frame replaces.
 """
 
 import contextlib
@@ -53,8 +57,9 @@ def check(path, force=False, protected=None):
     return path
 
 
-def write(path, data, force=False, protected=None, private=True):
-    """Write ``data`` (bytes) to ``path`` whole or not at all, after check(); ``private`` means mode 0600."""
+def write(path, data, force=False, protected=None, private=True, durable=True):
+    """Write ``data`` (bytes) to ``path`` whole or not at all, after check(); ``private`` means mode 0600,
+    ``durable`` on the disk before it takes the name (an fsync)."""
     path = check(path, force, protected)
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".%s." % path.name, suffix=".tmp")
@@ -66,7 +71,8 @@ def write(path, data, force=False, protected=None, private=True):
                 os.fchmod(out.fileno(), 0o666 & ~_umask())
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         _move(temporary, path, force)
     except OSError as error:
         raise OutputError("%s: %s" % (path, error.strerror)) from None

@@ -1,13 +1,12 @@
 """`fob provision`: give blank fobs a fresh seed, serial number and time, check, seal and record them."""
 
 import sys
-import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fobcore import hashes, limits, otp
-from fobhost import cliopts, provisioning, serials
+from fobhost import cliopts, provisioning, serials, utc
 from fobhost.errors import Interrupted, UsageError
 from fobhost.inventory import InventoryError
 from fobhost.serialclient import LinkError
@@ -92,7 +91,7 @@ def run(args):
                         done.algorithm,
                         done.digits,
                         done.period,
-                        time.strftime("%Y-%m-%d", time.gmtime(done.expiry)),
+                        utc.text(done.expiry, utc.DATE),
                     )
                 )
                 progress.advance(task)

@@ -3,7 +3,7 @@
 ``DeviceClient`` numbers and checks frames, waits for the matching reply
 with a deadline and retries where that is safe: the device answers a
 repeated frame from its cache without acting twice (docs/protocol.md).
-Replies are read by the grammar the fob writes them with (fobcore.wire):
+Replies are read by the grammar the fob writes them with (fobcore.wire, fobhost.replies):
 ``request`` returns a reply's values typed (numbers as int, flags as bool,
 unset as None) and refuses a reply that lacks a promised field.  Errors
 name the command that failed and never quote a frame, since a PROVISION
@@ -16,6 +16,7 @@ import time
 import serial
 
 from fobcore import wire
+from fobhost import replies
 
 try:
     from termios import error as _TermiosError
@@ -104,7 +105,7 @@ class DeviceClient:
                 if seq != self._seq and seq is not None:
                     continue  # a late answer to an earlier attempt
                 try:
-                    code, outcome = wire.parse_reply(command, body)
+                    code, outcome = replies.parse_reply(command, body)
                 except wire.ProtocolError as error:
                     if seq is None:
                         continue

@@ -44,7 +44,7 @@ def register(subparsers):
         "--board",
         metavar="NAME",
         help="run the token on a board's model (e.g. rp2-pico-ssd1306): its real board file, sleep and battery; "
-        "headless, no serial port",
+        "headless; its pty is the USB port, plugged in while a host program holds it open",
     )
     parser.add_argument("--build", default="plain", metavar="VARIANT", help="with --board: plain or latch")
     parser.set_defaults(run=run)
@@ -154,11 +154,13 @@ def _board_model(args, directory):
     except (ProfileError, MissingDriver) as error:
         raise UsageError("--board: %s" % error) from None
     print(
-        "fob %r on the %s model (%s build): Enter presses the button, Ctrl-C quits"
-        % (args.name, args.board, args.build),
+        "fob %r on the %s model (%s build), serial port %s: Enter presses the button, Ctrl-C quits"
+        % (args.name, args.board, args.build, sim.port_path),
         file=say,
         flush=True,
     )
+    if sim.events is not None:
+        sim.events.emit("ready", port=sim.port_path, name=args.name, board=args.board, build=args.build)
     frontends.run_board_model(sim)
     return 0
 

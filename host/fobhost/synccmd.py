@@ -1,10 +1,9 @@
 """`fob sync`: correct a sealed fob's clock to host UTC, proving the inventory holds its seed."""
 
 import getpass
-import time
 
 from fobcore import limits
-from fobhost import cliopts, syncing
+from fobhost import cliopts, syncing, utc
 from fobhost.errors import UsageError
 
 
@@ -31,10 +30,6 @@ def register(subparsers):
     parser.set_defaults(run=run)
 
 
-def _utc(seconds):
-    return "lost" if seconds is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
-
-
 def _who(args):
     if args.by is not None:
         if not args.by.strip() or not args.by.isprintable() or len(args.by) > 64:
@@ -57,7 +52,13 @@ def run(args):
     moved = "" if done.old_time is None else " (%+d s)" % (done.new_time - done.old_time)
     print(
         "fob %s: clock %s -> %s%s%s"
-        % (done.serial, _utc(done.old_time), _utc(done.new_time), moved, ", forced" if done.forced else "")
+        % (
+            done.serial,
+            utc.text(done.old_time, unset="lost"),
+            utc.text(done.new_time),
+            moved,
+            ", forced" if done.forced else "",
+        )
     )
     if done.aging is not None:
         print(

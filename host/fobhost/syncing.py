@@ -98,6 +98,20 @@ def _trim(client, inventory, serial, current, clock):
     return aging, ppm
 
 
+def offset(info, received, round_trip):
+    """(the fob's clock minus the host's in seconds, whether to the millisecond) from an INFO reply.
+
+    The fob read its clock about half a round trip before its reply arrived
+    (host time ``received``).  A fob that reports milliseconds (INFO ``ms``)
+    gives the offset to the millisecond, plus the link's asymmetry; one that
+    counts whole seconds only to the second.
+    """
+    host = received - (round_trip or 0.0) / 2
+    if info["ms"] is not None:
+        return info["time"] + info["ms"] / 1000 - host, True
+    return round(info["time"] + 0.5 - host), False  # somewhere in the second it reported
+
+
 def _offset(client, clock):
     """(fob minus host time, host time) to a few milliseconds: from INFO's ``ms`` where the fob has it, else by
     asking INFO until the fob's second ticks over."""
@@ -106,7 +120,7 @@ def _offset(client, clock):
     if info["time"] is None:
         raise SyncError("the fob's clock was lost: correct it first, then trim at a later correction")
     if info["ms"] is not None:
-        return info["time"] + info["ms"] / 1000 - (received - client.round_trip / 2), received
+        return offset(info, received, client.round_trip)[0], received
     second, deadline = info["time"], received + _EDGE_TIMEOUT
     while clock() < deadline:
         before = received

@@ -20,12 +20,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import exc as sql_errors
 from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from fobauth import errors, settings
 from fobauth.limits import Guard
@@ -128,6 +130,11 @@ def user_out(status):
     return UserOut(**fields)
 
 
+def invalid(fields):
+    """The 400 for a request whose named parts (path parameters, body members, "body") are malformed."""
+    return errors.BadRequest("invalid or missing: %s" % ", ".join(sorted(set(fields))))
+
+
 def refusal(error):
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, errors.Unauthorized) else None
     if isinstance(error, errors.RateLimited) and error.retry_after:
@@ -179,24 +186,16 @@ class Gate:
         self._per_user = RateLimiter(user_rate)
         self._per_source = RateLimiter(source_rate)
 
-    def admit(self, source, credentials):
+    def admit(self, source, authorization):
+        """For fobauth.limits.Guard, before a request's body is read: the refusal of a source over its
+        rate or of a missing or wrong key, else None.  The one comparison of the key, in constant time."""
         wait = self._per_source.acquire(source)
         if wait:
-            raise errors.RateLimited.after(wait)
-        if not hmac.compare_digest(credentials.encode(), self._expected):
-            raise errors.Unauthorized()
-
-    def key_refusal(self, source, authorization):
-        """For fobauth.limits.Guard, before a request is read: the refusal of a missing or wrong key (a
-        guess counts against the source's rate), else None and the request goes on to ``admit``."""
+            return errors.RateLimited.after(wait)
         scheme, credentials = get_authorization_scheme_param(authorization)
-        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), self._expected):
-            return None
-        try:
-            self.admit(source, "")
-        except errors.AuthError as error:
-            return error
-        raise AssertionError("an empty key was admitted")
+        if not hmac.compare_digest(credentials.encode() if scheme.lower() == "bearer" else b"", self._expected):
+            return errors.Unauthorized()
+        return None
 
     def code_attempt(self, user_id):
         wait = self._per_user.acquire(user_id)
@@ -205,9 +204,39 @@ class Gate:
 
 
 UserId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
+USER_ID = TypeAdapter(UserId)
 CustomerId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
 HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
+
+
+class PlainRoute(APIRoute):
+    """A route that FastAPI documents from its declaration like any other, but that is answered by
+    ``handler(request)``, a plain Starlette handler, instead of FastAPI's dependency solving and
+    response-model validation: for verification, where those cost more CPU than the rest of the request
+    (docs/server.md, Performance).  The handler validates with the models the declaration names."""
+
+    def __init__(self, path, endpoint, *, handler, **options):
+        self._handler = handler
+        super().__init__(path, endpoint, **options)
+
+    def get_route_handler(self):
+        return self._handler
+
+
+def _is_json(content_type):
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def parsed(model, request):
+    """The request's JSON body validated by ``model``, or 400 as FastAPI answers malformed bodies."""
+    if not _is_json(request.headers.get("content-type", "")):
+        raise invalid(["body"])
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise invalid(".".join(map(str, e["loc"])) or "body" for e in error.errors()) from None
 
 
 def _lowly():
@@ -224,15 +253,10 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         raise ValueError("an API key is required")
     gate = Gate(api_key, user_rate, source_rate)
     imports = concurrent.futures.ThreadPoolExecutor(1, "pskc-import", initializer=_lowly)
-    bearer = HTTPBearer(auto_error=False)
+    bearer = HTTPBearer(auto_error=False)  # names the scheme in the OpenAPI document; Gate.admit checks the key
 
     # Dependencies and handlers are coroutines: cheap work stays on the event loop, and each request
     # makes one hop to the thread pool, for the blocking database call.
-    Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-
-    async def authorised(request: Request, credentials: Credentials):
-        gate.admit(request.client.host if request.client else "unknown", credentials.credentials if credentials else "")
-
     async def code_attempt(user_id: UserId):
         """Routes that check a user's one-time password are also limited per user."""
         gate.code_attempt(user_id)
@@ -245,20 +269,47 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         docs_url=PREFIX + "/docs",
         redoc_url=None,
     )
-    router = APIRouter(prefix=PREFIX, dependencies=[Depends(authorised)], responses=ERRORS)
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer)], responses=ERRORS)
 
     for kind in (errors.AuthError, SeedKeyError):  # other exceptions are answered by the Guard
         app.add_exception_handler(kind, lambda _request, error: error_response(error))
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_request, error):
-        fields = sorted({".".join(str(part) for part in e["loc"][1:]) or e["loc"][0] for e in error.errors()})
-        return refusal(errors.BadRequest("invalid or missing: %s" % ", ".join(fields)))
+        return refusal(invalid(".".join(str(part) for part in e["loc"][1:]) or e["loc"][0] for e in error.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_request, error):
         code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
         return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
+
+    # Verification, the load a bank sends, is the router's first route: each route tried before the one
+    # that matches costs CPU (FastAPI's matching).  Verifications run on as many threads as the pool has
+    # database connections: more would only queue for the pool and compete for the GIL (docs/server.md).
+    pool_size = getattr(service.engine.pool, "size", None)
+    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
+
+    async def verify(body: Verification, user_id: UserId) -> Verified:
+        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
+        return Verified(user_id=user_id, verified=True)
+
+    async def answer_verify(request):
+        """verify's handler: the path, the per-user limit (before the body is parsed), the body."""
+        try:
+            user_id = USER_ID.validate_python(request.path_params["user_id"])
+        except ValidationError:
+            raise invalid(["user_id"]) from None
+        gate.code_attempt(user_id)
+        verified = await verify(await parsed(Verification, request), user_id)
+        return Response(verified.model_dump_json(), media_type="application/json")
+
+    router.add_api_route(
+        "/users/{user_id}/verify",
+        verify,
+        methods=["POST"],
+        response_model=Verified,
+        route_class_override=functools.partial(PlainRoute, handler=answer_verify),
+    )
 
     @router.post(
         "/tokens/import",
@@ -305,16 +356,6 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     async def skip(user_id: UserId) -> UserOut:
         return user_out(await call(service.skip_registration, user_id))
 
-    # Verifications, the load a bank sends, run on as many threads as the pool has database connections:
-    # more would only queue for the pool and compete for the GIL (docs/server.md, Performance).
-    pool_size = getattr(service.engine.pool, "size", None)
-    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
-
-    @router.post("/users/{user_id}/verify", response_model=Verified, dependencies=[Depends(code_attempt)])
-    async def verify(body: Verification, user_id: UserId) -> Verified:
-        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
-        return Verified(user_id=user_id, verified=True)
-
     @router.post("/users/{user_id}/token/resync", response_model=Verified, dependencies=[Depends(code_attempt)])
     async def resync(body: Resynchronisation, user_id: UserId) -> Verified:
         await call(service.resync, user_id, body.first_code, body.second_code)
@@ -347,7 +388,5 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     app.include_router(router)
     open_paths = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url)
     # added last, so outermost: around every route, the portal mounted later included
-    app.add_middleware(
-        Guard, prefix=PREFIX, open_paths=open_paths, key_refusal=gate.key_refusal, respond_error=error_response
-    )
+    app.add_middleware(Guard, prefix=PREFIX, open_paths=open_paths, admit=gate.admit, respond_error=error_response)
     return app

@@ -7,11 +7,12 @@ Two layers, with the numbers in fobauth.settings:
   once the ASGI app sees the request would come after the memory was spent.
 * ``Guard``, a pure ASGI middleware around the whole app, whatever routes it has: it refuses long
   request lines (414) and many or large headers (431); refuses API requests without the right key
-  (401, or 429 once the address has guessed too often) before their body is read; reads the body
-  itself, counting the bytes that arrive, whatever Content-Length says or whether it is chunked,
-  and refuses it (413) as soon as it passes the route's cap; answers 503 with Retry-After when the
-  process already works on ``MAX_IN_FLIGHT`` requests; and turns any exception of the app into
-  the API's error answer, so that no traceback (which may quote a database statement) is logged.
+  (401, or 429 once the address has sent too many) before their body is read; answers 503 with
+  Retry-After, again before reading the body, when the process already works on ``MAX_IN_FLIGHT``
+  requests; reads the body itself, counting the bytes that arrive, whatever Content-Length says
+  or whether it is chunked, and refuses it (413) as soon as it passes the route's cap; and turns
+  any exception of the app into the API's error answer, so that no traceback (which may quote a
+  database statement) is logged.
 """
 
 import json
@@ -117,15 +118,15 @@ def _content_length(scope):
 
 
 class Guard:
-    """The ASGI middleware.  ``key_refusal(source, authorization)`` is the AuthError for an API request
-    with a missing or wrong key (after counting it against the source's rate), else None;
+    """The ASGI middleware.  ``admit(source, authorization)`` is the AuthError refusing an API request
+    (the source over its rate, a missing or wrong key), else None: the one check of the key;
     ``respond_error(exception)`` the API's answer to an exception."""
 
-    def __init__(self, app, prefix, open_paths, key_refusal, respond_error):
+    def __init__(self, app, prefix, open_paths, admit, respond_error):
         self.app = app
         self._prefix = prefix + "/"
         self._open_paths = frozenset(open_paths)
-        self._key_refusal = key_refusal
+        self._admit = admit
         self._respond_error = respond_error
         self._body_limits = {prefix + "/tokens/import": settings.MAX_PSKC_BYTES}
         self._in_flight = 0
@@ -133,26 +134,26 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        refusal = _head_refusal(scope) or self._key_check(scope)
+        refusal = _head_refusal(scope) or self._admission(scope)
         if refusal:
             return await _send_all(send, refusal)
         limit = self._body_limits.get(scope["path"], settings.MAX_BODY_BYTES)
         length = _content_length(scope)
         if length is not None and length > limit:
             return await _send_all(send, _too_large(limit))
-        messages = await _read_body(receive, limit)
-        if messages is None:
-            return await _send_all(send, _too_large(limit))
-        if self._in_flight >= settings.MAX_IN_FLIGHT:
+        if self._in_flight >= settings.MAX_IN_FLIGHT:  # before the body: a busy process reads none of it
             retry = (b"retry-after", b"%d" % settings.OVERLOAD_RETRY_AFTER)
             return await _send_all(send, _answer(503, "overloaded", "the server is busy; retry later", retry))
         self._in_flight += 1
         try:
+            messages = await _read_body(receive, limit)
+            if messages is None:
+                return await _send_all(send, _too_large(limit))
             await self._call_app(scope, messages, receive, send)
         finally:
             self._in_flight -= 1
 
-    def _key_check(self, scope):
+    def _admission(self, scope):
         path = scope["path"]
         if not path.startswith(self._prefix) or path in self._open_paths:
             return None
@@ -161,7 +162,7 @@ class Guard:
             if name == b"authorization":
                 authorization = value
         source = scope["client"][0] if scope.get("client") else "unknown"
-        error = self._key_refusal(source, authorization.decode("latin-1"))
+        error = self._admit(source, authorization.decode("latin-1"))
         if error is None:
             return None
         headers = [(b"www-authenticate", b"Bearer")] if error.status == 401 else []

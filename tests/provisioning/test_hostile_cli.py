@@ -179,3 +179,16 @@ def test_micropython_engine_without_its_npm_package_says_how_to_get_it(tmp_path)
     )
     assert done.returncode == 2 and done.stdout == "", done.stdout  # no "ready" before the error
     assert done.stderr.count("\n") == 1 and "npm install" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("column", ["expiry", "provisioned_at"])
+def test_an_inventory_date_no_calendar_can_show_is_listed_not_raised(inventory_path, column, capsys):
+    """A hand-edited date past what the host's gmtime can show (year 2**31 and more) is said to be so."""
+    with Inventory(inventory_path) as inventory:
+        inventory.record("1000000016", bytes(20), "sha1", 6, 60, 1_900_000_000, "fake", "0.1.0")
+    db = sqlite3.connect(inventory_path)
+    db.execute("UPDATE tokens SET %s = ?" % column, (2**62,))
+    db.commit()
+    db.close()
+    assert main(["inventory", "--inventory", str(inventory_path)]) == 0
+    assert "%d (not a valid time)" % 2**62 in capsys.readouterr().out

@@ -6,7 +6,7 @@ import pytest
 
 from fobcore.token import Token
 from fobhost.cli import main
-from fobhost.infocmd import offset
+from fobhost.infocmd import offset_text
 from fobhost.inventory import Inventory, key_path_for
 from oracles import pyotp_totp_at
 
@@ -214,4 +214,4 @@ def test_trim_needs_an_earlier_correction_days_ago_and_a_trimmable_clock(fob, in
 def test_fob_info_shows_the_offset_to_the_millisecond_where_the_fob_tells_them(
     time_field, ms, received, round_trip, shown
 ):
-    assert offset({"time": time_field, "ms": ms}, received, round_trip)[1] == shown
+    assert offset_text({"time": time_field, "ms": ms}, received, round_trip) == shown

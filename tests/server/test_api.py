@@ -1,5 +1,6 @@
 """The HTTP JSON API: each route, the API key, stable error bodies and rate limits."""
 
+import hmac
 import io
 import os
 import threading
@@ -229,6 +230,23 @@ def test_api_key_guesses_are_rate_limited_too(make_client):
     client = make_client(source_rate=Rate(3, 60))
     guesses = [client.get(V1 + "/users/x", headers={"Authorization": "Bearer guess%d" % i}) for i in range(5)]
     assert [r.status_code for r in guesses] == [401] * 3 + [429] * 2
+
+
+def test_the_api_key_is_compared_once_per_request_in_constant_time(bank, client, monkeypatch):
+    key = client.headers["Authorization"].split()[1].encode()
+    compared = []
+    real = hmac.compare_digest
+
+    def counting(a, b):
+        if key in (a, b):
+            compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", counting)
+    bank.registered("alice")
+    assert client.get(V1 + "/users/alice").status_code == 200
+    assert client.post(V1 + "/users/alice/verify", json={"code": bank.code("12345678")}).status_code == 200
+    assert len(compared) == 2  # once each
 
 
 def test_a_suspended_administrator_cannot_unlock_over_the_api(bank, client):

@@ -154,13 +154,34 @@ async def three_requests_two_slots():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"done"})
 
-    guard = Guard(slow_app, V1, (), key_refusal=lambda source, key: None, respond_error=None)
+    guard = Guard(slow_app, V1, (), admit=lambda source, key: None, respond_error=None)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(guard), base_url="http://fob") as client:
         working = [asyncio.create_task(client.get(V1 + "/users/u%d" % i)) for i in range(2)]
         await both_in.wait()
         refused = await client.get(V1 + "/users/u3")
         release.set()
         return refused, await asyncio.gather(*working)
+
+
+def test_a_busy_process_refuses_before_reading_the_body(monkeypatch):
+    """A client whose body never ends (as a slow or huge upload) is told 503 without a byte of it read."""
+    monkeypatch.setattr(settings, "MAX_IN_FLIGHT", 0)
+    read, sent = [], []
+
+    async def receive():
+        read.append(True)
+        await asyncio.Event().wait()  # the body never arrives
+
+    async def send(message):
+        sent.append(message)
+
+    def app(scope, receive, send):
+        raise AssertionError("the app was called")
+
+    guard = Guard(app, V1, (), admit=lambda source, key: None, respond_error=None)
+    scope = {"type": "http", "path": V1 + "/users", "raw_path": b"", "query_string": b"", "headers": []}
+    asyncio.run(asyncio.wait_for(guard(scope, receive, send), 10))  # a deadlock guard, not a timing
+    assert sent[0]["status"] == 503 and read == []
 
 
 def per_address_statuses(server, forwarded_for):

@@ -1,14 +1,15 @@
-"""POST /users/{user_id}/verify is an ordinary FastAPI route: one request parser (the OpenAPI model
-``Verification``), so a body is judged the same way whoever it is for, and what it refuses as malformed
-never reaches the service or the audit table."""
+"""POST /users/{user_id}/verify is a plain Starlette handler on a FastAPI-declared route: one request
+parser (the OpenAPI model ``Verification``), so a body is judged the same way whoever it is for, and what
+it refuses as malformed never reaches the service or the audit table."""
 
 import json
 
 import pytest
 from sqlalchemy import func, select
 
+from fobauth.ratelimit import Rate
 from fobauth.schema import audit_events
-from fobauth.settings import PREFIX
+from fobauth.settings import MAX_ID_CHARS, PREFIX
 
 
 def audit_rows(bank):
@@ -42,6 +43,16 @@ def test_malformed_bodies_are_bad_requests_for_known_and_unknown_users_alike(ban
     assert audit_rows(bank) == before
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_not_sent_as_json_is_a_bad_request(bank, client, content_type):
+    bank.registered("alice")
+    before = audit_rows(bank)
+    body = json.dumps({"code": bank.code("12345678")}).encode()
+    assert post(client, "alice", body, content_type) == (400, "bad_request")
+    assert audit_rows(bank) == before
+    assert post(client, "alice", body, "application/json; charset=utf-8") == (200, None)
+
+
 def test_a_well_formed_body_reaches_the_service(bank, client):
     bank.registered("alice")
     assert post(client, "nobody", b'{"code": "123456"}') == (404, "unknown_user")
@@ -57,3 +68,24 @@ def test_the_openapi_document_describes_the_model_that_validates(client):
     model = document["components"]["schemas"][reference]
     assert model["required"] == ["code"] and model["properties"]["code"]["maxLength"] == 64
     assert model["additionalProperties"] is False
+
+
+def test_a_user_over_the_rate_is_refused_before_the_body_is_parsed(bank, make_client):
+    client = make_client(user_rate=Rate(1, 60))
+    bank.registered("alice")
+    assert post(client, "alice", b'{"code": "000000"}') == (403, "invalid_code")
+    assert post(client, "alice", b"{not json") == (429, "rate_limited")
+
+
+def test_the_openapi_document_describes_the_route_as_fastapi_declares_it(client):
+    operation = client.get(PREFIX + "/openapi.json").json()["paths"]["/api/v1/users/{user_id}/verify"]["post"]
+    assert operation["security"] == [{"HTTPBearer": []}]
+    (parameter,) = operation["parameters"]
+    assert parameter["name"] == "user_id" and parameter["in"] == "path" and parameter["required"]
+    assert (parameter["schema"]["minLength"], parameter["schema"]["maxLength"]) == (1, MAX_ID_CHARS)
+    assert operation["requestBody"]["required"] is True
+    answers = {status: a["content"]["application/json"]["schema"] for status, a in operation["responses"].items()}
+    assert answers.pop("200")["$ref"].endswith("/Verified")
+    assert answers.pop("422")["$ref"].endswith("/HTTPValidationError")  # FastAPI's own entry, as on every route
+    assert sorted(answers) == ["400", "401", "403", "404", "409", "413", "429"]
+    assert all(schema["$ref"].endswith("/ErrorOut") for schema in answers.values())

@@ -2,7 +2,7 @@
 #
 #   micropython -X heapsize=N tools/mpvm/unixport.py mkfs IMAGE BLOCKS [HOSTDIR:VMDIR]...
 #   micropython -X heapsize=N tools/mpvm/unixport.py run IMAGE SCRIPT.py
-#   micropython -X heapsize=N tools/mpvm/unixport.py boot IMAGE
+#   micropython -X heapsize=N tools/mpvm/unixport.py boot IMAGE [FD_IN FD_OUT MODULES skip|real]
 #   micropython -X heapsize=N tools/mpvm/unixport.py repl|repl-raw IMAGE
 #
 # IMAGE is a host file holding the flash, BLOCK_SIZE bytes a block as on the rp2 and
@@ -13,7 +13,9 @@
 # does (shared/runtime/pyexec.c, parse_compile_execute): SystemExit is a soft reset
 # (exit status 64), and an exception or main.py returning falls through to the REPL
 # (the unix port's own, opened by MICROPYINSPECT, ports/unix/main.c, main).  There is
-# no machine.reset on this port: a script ending the process is the reset.
+# no machine.reset on this port: a script ending the process is the reset.  With FD_IN FD_OUT,
+# "boot" first installs tools/mpvm/machinelink.py: the MODULES (e.g. machine,esp32) of a
+# board's port, forwarded over those pipes to the board models (tests/modelvm.py).
 # "repl" is a board's soft reset as a REPL user meets it: boot.py, then main.py
 # if they exist, then the REPL (ports/rp2/main.c, main); "repl-raw" skips main.py,
 # as a soft reset from the raw REPL does.  Ctrl-D at the REPL ends the process
@@ -143,6 +145,10 @@ def main(argv):
         mount(image)
         exec(source, {"__name__": "__main__"})  # noqa: S102  (the test's script, as mpremote exec runs it)
     elif mode == "boot":
+        if len(argv) > 3:
+            import machinelink  # from this file's directory, before the host's filesystem goes
+
+            machinelink.install(int(argv[3]), int(argv[4]), argv[5].split(","), argv[6] == "skip")
         mount(image)
         _pyexec("/main.py")
         os.putenv("MICROPYINSPECT", "1")  # then the REPL (read once the script ends: ports/unix/main.c, main)

@@ -4,9 +4,13 @@
 on a ``ports.Machine``; ``run_until(t)`` lets virtual time pass with the presses scheduled by
 ``press_at``.  A deep sleep's wake and ``machine.reset()`` boot the image again (RAM is lost);
 in the power-latch build, releasing the latch with no USB host cuts the power: the fob is off
-until the button switches it on.
+until the button switches it on.  The firmware runs on a thread of its own, which a reset or a power
+cut stops where it is for good, as a chip stops: no except or finally clause of it runs after.  Or it
+runs through an ``engine`` (tests/modelvm.py: inside the MicroPython unix port, on these same models).
 """
 
+import queue
+import threading
 import types
 
 from fobcore.monofb import MONO_VLSB
@@ -25,6 +29,7 @@ class _Serial:
         self.incoming = bytearray()
         self.outgoing = bytearray()
         self.readable = scheduler.Event()
+        self.on_write = None  # called with each write's bytes (fob sim --board sends them to its pty)
 
     def any(self):
         return len(self.incoming)
@@ -38,6 +43,8 @@ class _Serial:
 
     def write(self, data):
         self.outgoing += data
+        if self.on_write is not None:
+            self.on_write(bytes(data))
         return len(data)
 
 
@@ -46,8 +53,11 @@ class PowerLoss(scheduler.Interrupt):
 
 
 class Fob:
-    def __init__(self, board, flash_dir, utc, ds3231=True, latch=False, usb=False, rc_drift=0.0, max_boots=50):
+    def __init__(
+        self, board, flash_dir, utc, ds3231=True, latch=False, usb=False, rc_drift=0.0, max_boots=50, engine=None
+    ):
         self.board_name = board
+        self.engine = engine  # runs the firmware for a boot (``engine.run(fob)``); None: here, under CPython
         if board not in PORTS:
             raise power.ProfileError("no board model for %r (modelled: %s)" % (board, ", ".join(sorted(PORTS))))
         self.port = PORTS[board]
@@ -61,7 +71,7 @@ class Fob:
         self.machine.bus.attach(self.display)
         self.machine.bus.attach(self.ds3231)
         self.flash = image.Flash(flash_dir)
-        self.flash.world = self.world
+        self.missing = set()  # modules left out of the image (damage)
         self.latch = latch  # the power-latch build: the button switches the supply on
         self.usb = usb
         self.powered = usb or not latch  # the latch build is off until pressed, unless USB supplies it
@@ -71,13 +81,19 @@ class Fob:
         self.on_screen = None  # called with (time, frame) for every frame shown
         self.button_pin = None
         self.latch_pin = None
+        self.vbus_pin = None
         self._pressed = False
         self.world.ledger.set("mcu", "off")
         self.world.ledger.set("ds3231", "battery")
         self.machine.on_output = self._output
         self._rc_until = 0.0
+        self.display_watch()
 
     # -- what the world does -----------------------------------------------------
+    def damage(self, module):
+        """Leave ``module`` (e.g. "fobcore.app", "board") out of the image: a half-copied firmware."""
+        self.missing.add(module)
+
     def set_clock(self, utc):
         """Set the DS3231 to ``utc`` now (as provisioning does), clearing its oscillator-stop flag."""
         self.ds3231._set_at = (int(utc) - 946684800, self.world.now)
@@ -92,6 +108,24 @@ class Fob:
     def press_at(self, t, hold=0.2):
         self.world.at(t, lambda: self._button(True))
         self.world.at(t + hold, lambda: self._button(False))
+
+    def usb_at(self, t, attached):
+        """The USB cable plugged in (True) or pulled (False) at ``t``: the board senses VBUS, and in the
+        latch build USB powers the board whatever the latch does."""
+        self.world.at(t, lambda: self._usb(attached))
+
+    def _usb(self, attached):
+        self.usb = attached
+        if attached and not self.powered:
+            self.powered = True
+            raise _PowerOn()
+        if self.vbus_pin is not None:
+            self.machine.drive(self.vbus_pin, 1 if attached else 0)
+        self._supply_check()
+
+    def reset_at(self, t):
+        """The chip resets at ``t`` (machine.reset, as main.py's last resort does)."""
+        self.world.at(t, lambda: self.powered and self.world.stop(ports.Reset(ports.HARD_RESET)))
 
     def _button(self, down):
         self._pressed = down
@@ -116,6 +150,14 @@ class Fob:
         if self.world.now < self._rc_until or self._latch_held():
             return
         self._power_loss()
+
+    def _latch_dropped(self):
+        """After a reset that let go of the latch's hold line (rp2: watchdog_reboot resets the GPIO
+        bank; an esp32 machine.reset leaves it driven, ports.Machine.boot) the gate RC alone keeps
+        the supply on, until latch.py holds it again."""
+        if self.latch and not self.usb and not self._latch_held():
+            self._rc_until = max(self._rc_until, self.world.now + LATCH_RC_SECONDS)
+            self.world.at(self._rc_until, self._supply_check)
 
     def _latch_held(self):
         return self.latch_pin is not None and self.machine.level(self.latch_pin) == 1
@@ -177,24 +219,46 @@ class Fob:
         self.world.ledger.set("ds3231", "vcc")
         self.world.advance(self.profile.boot_seconds)
         self.world.ledger.set("mcu", "run")
-        firmware = image.Image(self.board_name, self._models(), self.flash)
+        firmware = None if self.engine else image.Image(self.board_name, self._models(), self.flash, self.missing)
         board_py = BOARDS_DIR / self.board_name / "board.py"
         self.button_pin = _constant(board_py, "BUTTON")
-        vbus = _constant(board_py, "VBUS_SENSE")
-        if vbus is not None:
-            self.machine.drive(vbus, 1 if self.usb else 0)
+        self.vbus_pin = _constant(board_py, "VBUS_SENSE")
+        if self.vbus_pin is not None:
+            self.machine.drive(self.vbus_pin, 1 if self.usb else 0)
         if self._pressed:
             self.machine.drive(self.button_pin, 0)
         latch_py = BOARDS_DIR / self.board_name / "latch.py"
         if latch_py.is_file():
             self.latch_pin = _constant(latch_py, "POWER_LATCH")  # main.py imports it first
-        self.display_watch()
-        try:
-            firmware.run(MAIN_PY)
-        except SystemExit:  # main.py's last resort after machine.reset(): the reset on its way out
-            if self.world.stopping is None:
-                raise
-            raise self.world.stopping from None
+        if self.engine is not None:  # e.g. inside MicroPython (tests/modelvm.py)
+            self.engine.run(self)
+            return
+        firmware.run(MAIN_PY, self._on_chip)
+
+    def _on_chip(self, run):
+        """``run()`` (main.py) on a thread of its own, until it ends or the world stops the chip: then that
+        thread waits for ever, never resumed (the chip's RAM is gone), and the Interrupt is raised here."""
+        outcome = queue.SimpleQueue()
+
+        def chip():
+            try:
+                run()
+                outcome.put(None)
+            except BaseException as error:  # noqa: BLE001 -- handed to the caller's thread
+                outcome.put(error)
+
+        def stop(interrupt):
+            if threading.current_thread() is thread:
+                outcome.put(interrupt)
+                threading.Event().wait()  # stopped for good
+
+        thread = threading.Thread(target=chip, name="%s firmware" % self.board_name, daemon=True)
+        self.world.on_stop = stop
+        thread.start()
+        error = outcome.get()
+        self.world.on_stop = None
+        if error is not None:
+            raise error
 
     def display_watch(self):
         """Record every frame the panel shows (the SSD1306 model calls back after each write)."""
@@ -223,12 +287,13 @@ class Fob:
                         pass
                     self.machine.power_on()
                     cause = ports.PWRON_RESET
-                self.world.stopping = None
                 try:
                     self._boot(cause)
                     raise world.Hang("main.py returned")
                 except ports.Reset as reset:
                     cause = reset.cause
+                    self.machine.boot(cause)  # the pins as the reset leaves them
+                    self._latch_dropped()
                 except PowerLoss:
                     self.powered = False
                 except _PowerOn:

@@ -49,11 +49,9 @@ class Flash:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.fail_after = None  # brown-out: bytes that may still be written before the power goes
-        self.world = None  # once the world stops the chip, the flash is out of its reach
+        self.urandom = _os.urandom  # what the port's os.urandom gives (a test may make it weak)
 
     def path(self, p):
-        if self.world is not None and self.world.stopping is not None:
-            raise self.world.stopping  # a finally block after the reset: on the chip it never runs
         p = str(p)
         return str(self.root / p.lstrip("/")) if p.startswith("/") else p
 
@@ -72,6 +70,9 @@ class Flash:
         module.rename = rename
         module.listdir = lambda p="/": _os.listdir(flash.path(p))
         module.sync = lambda: None
+        # Hardware randomness on both ports (v1.27.0 mp_os_urandom: ports/rp2/modos.c from the ring
+        # oscillator, rosc_random_u8; ports/esp32/modos.c from esp_random); the host's stands in.
+        module.urandom = lambda n: flash.urandom(n)
 
         def stat(p):
             s = _os.stat(flash.path(p))
@@ -120,8 +121,9 @@ class _BrownOut:
 class Image:
     """One boot's modules; ``run(path)`` executes a script (main.py) against them."""
 
-    def __init__(self, board, models, flash):
-        self.files = sources(board)
+    def __init__(self, board, models, flash, missing=()):
+        self.files = {name: path for name, path in sources(board).items() if name not in missing}
+        self.missing = set(missing)  # modules a half-copied firmware lacks: importing one fails
         self.models = models  # name -> module object (machine, time, asyncio, os, sys, ...)
         self.flash = flash
         self.modules = {}
@@ -142,8 +144,9 @@ class Image:
             setattr(self._load(name.rsplit(".", 1)[0]), name.rsplit(".", 1)[1], module)
         return module
 
-    def run(self, path):
-        """Run a script from the image as MicroPython runs main.py; the host's modules are restored after."""
+    def run(self, path, chip=lambda run: run()):
+        """Run a script from the image as MicroPython runs main.py, through ``chip(run)`` (e.g. on a thread of
+        its own); the host's modules are restored after, here."""
         names = set(self.models) | set(self.files)
         saved = {n: sys.modules.get(n) for n in names}
         saved.update({n: m for n, m in sys.modules.items() if n.startswith("fobcore.")})
@@ -158,7 +161,8 @@ class Image:
             sys.modules.update(self.modules)
             sys.meta_path.insert(0, finder)
             namespace = {"__name__": "__main__", "open": self.flash.open}
-            exec(compile(Path(path).read_text(), str(path), "exec"), namespace)  # noqa: S102 -- main.py, as the board runs it
+            code = compile(Path(path).read_text(), str(path), "exec")
+            chip(lambda: exec(code, namespace))  # noqa: S102 -- main.py, as the board runs it
         finally:
             sys.meta_path.remove(finder)
             for name in list(sys.modules):
@@ -174,6 +178,8 @@ class _Finder:
         self.image = image
 
     def find_spec(self, name, path=None, target=None):
+        if name in self.image.missing:
+            raise ImportError("no module named '%s'" % name)  # not the host's copy of it either
         if name in self.image.files:
             import importlib.util
 

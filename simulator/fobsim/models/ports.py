@@ -17,7 +17,16 @@ Only what the board files touch, each behaviour as the port's source has it (v1.
   counting through deep sleep on the RC slow clock, with its drift.  A pin's pull keeps
   through deep sleep only when the pad is held (``Pin(..., hold=True)``,
   ports/esp32/machine_pin.c machine_pin_obj_init_helper, gpio_hold_en); an unheld wake pin
-  floats and the model reads it low.  An I2C NACK is ENODEV (ports/esp32/machine_i2c.c).
+  floats and the model reads it low.  On the C3 GPIO0-5 are held in the RTC domain (ESP-IDF
+  hal/esp32c3/include/hal/gpio_ll.h gpio_ll_hold_en: RTC_CNTL_PAD_HOLD_REG), which stays powered
+  in deep sleep, so no esp32.gpio_deep_sleep_hold is needed (it is for the digital pads, and
+  modesp32.c builds it only under SOC_GPIO_SUPPORT_HOLD_IO_IN_DSLP, which the C3 does not set).
+  An I2C NACK is ENODEV (ports/esp32/machine_i2c.c).
+  ``lightsleep`` with ``wake_on_gpio`` pins calls ESP-IDF's gpio_wakeup_enable for each
+  (machine_sleep_helper), which sets the pin's interrupt type to that level (ESP-IDF v5
+  components/esp_driver_gpio/src/gpio.c gpio_wakeup_enable: gpio_hal_set_intr_type) and nothing
+  sets it back: a ``Pin.irq`` on that pin is a level interrupt from then on, and while the pin
+  is at the level it fires without end and no task runs.  (The model plays that out after a wake.)
 """
 
 import calendar
@@ -25,6 +34,7 @@ import errno
 import time as _host_time
 import types
 
+from fobsim.models import portmodules
 from fobsim.models.devices import I2CBus
 from fobsim.models.scheduler import Interrupt
 from fobsim.models.world import Hang
@@ -32,6 +42,8 @@ from fobsim.models.world import Hang
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 _EPOCH_2000 = 946684800
 _RP2_BOOT_TIME = 1609459200  # 2021-01-01, ports/rp2/main.c
+_DEFAULT_HZ = {"rp2": 125_000_000, "esp32": 160_000_000}  # the clock each port boots at
+_ESP32C3_FREQS = (20_000_000, 40_000_000, 80_000_000, 160_000_000)
 
 
 class Reset(Interrupt):
@@ -57,6 +69,7 @@ class Machine:
     """One chip's peripherals and power state; ``module()`` is what ``import machine`` gives."""
 
     IN, OUT, PULL_UP, PULL_DOWN, IRQ_FALLING, IRQ_RISING = 0, 1, 1, 2, 4, 8
+    LEVEL_LOW, LEVEL_HIGH = 16, 32  # esp32: what gpio_wakeup_enable leaves a pin's interrupt as
 
     def __init__(self, world, port, uid=b"\xe6\x61\x41\x04\x03\x45\x1f\x2c", pico_w=False, rc_drift=0.0):
         self.world = world
@@ -66,7 +79,7 @@ class Machine:
         self.rc_drift = rc_drift  # esp32: the internal RTC's rate error (0.03 = 3 % fast)
         self.pins = {}
         self.bus = I2CBus(world, errno.EIO if port == "rp2" else errno.ENODEV)
-        self.freq_hz = 125_000_000 if port == "rp2" else 160_000_000
+        self.freq_hz = _DEFAULT_HZ[port]
         self.vsys_volts = 3.9
         self.wake_pins = ()
         self.wake_level = False
@@ -107,15 +120,25 @@ class Machine:
         return any(self.level(n) == (1 if self.wake_level else 0) for n in self.wake_pins)
 
     def boot(self, cause):
-        """A reset: RAM and pin setup gone; what the port keeps (RTC, RTC memory) stays."""
+        """A reset: RAM and pin setup gone; what the port keeps (RTC, RTC memory) stays.
+
+        esp32's machine.reset is esp_restart, which on the C3 resets the CPU and a few peripherals
+        (UART, timers, SPI, DMA) but not the GPIO block (ESP-IDF esp_system/port/soc/esp32c3/
+        system_internal.c esp_restart_noos, esp_system_reset_modules_on_exit): pins keep their mode,
+        pull and output level; only MicroPython's IRQ handlers go (machine_pin.c machine_pins_init).
+        rp2's is watchdog_reboot, which resets all but the oscillators, the GPIO bank too (pico-sdk
+        hardware_watchdog/watchdog.c _watchdog_enable: PSM WDSEL "everything apart from ROSC and XOSC")."""
         self.cause = cause
         for p in self.pins.values():
             external, hold = p.external, p.hold
-            if not hold:
+            if self.port == "esp32" and cause == HARD_RESET:
+                p.handler, p.trigger = None, 0
+            elif not hold:
                 p.__init__()
             p.external = external
         self.wake_pins = ()
         self.sleeping = None
+        self.set_freq(_DEFAULT_HZ[self.port])  # a boot starts at the port's default clock
         self.boot_time = self.world.now
         if self.port == "rp2":
             self._rtc_base = (_RP2_BOOT_TIME, self.world.now)
@@ -138,6 +161,10 @@ class Machine:
 
     def set_rtc(self, seconds):
         self._rtc_base = (seconds, self.world.now)
+
+    def set_freq(self, hz):
+        self.freq_hz = hz
+        self.world.ledger.set_clock(hz < _DEFAULT_HZ[self.port])
 
     def epoch(self):
         return _EPOCH_2000 if self.port == "esp32" else 0
@@ -172,8 +199,9 @@ class Machine:
                 self.world.advance(ms / 1000)
                 return
             self._sleep("sleep", ms / 1000, None)
+            self.set_freq(_DEFAULT_HZ["rp2"])  # runtime_init_clocks_optional_usb: clk_sys at SYS_CLK_KHZ again
             return
-        self._esp32_sleep("sleep", ms)
+        self._esp32_sleep("sleep", ms)  # ESP-IDF esp_sleep_start restores the CPU clock it had
 
     def deepsleep(self, ms=None):
         if self.port == "rp2":
@@ -187,11 +215,24 @@ class Machine:
             self.world.stop(
                 Hang("esp32 sleep with no wake source armed (ports/esp32/modmachine.c machine_sleep_helper)")
             )
+        if state == "sleep":
+            for n in self.wake_pins:  # gpio_wakeup_enable: the pin's interrupt becomes a level one, for good
+                self.pin(n).trigger = self.LEVEL_HIGH if self.wake_level else self.LEVEL_LOW
         self.sleeping = state
-        if self.wake_due():  # level-triggered: a pin already at its level wakes at once
-            self.sleeping = None
-            return
-        self._sleep(state, None if ms is None else ms / 1000, self.wake_due)
+        if not self.wake_due():  # level-triggered: a pin already at its level wakes at once
+            self._sleep(state, None if ms is None else ms / 1000, self.wake_due)
+        self.sleeping = None
+        self._level_storm()
+
+    def _level_storm(self):
+        """A level interrupt at its level fires again as soon as it returns (ESP-IDF gpio.c gpio_isr_loop
+        clears the status bit, the level sets it again): no task runs until the level goes; then the
+        handler MicroPython scheduled (ports/esp32/machine_pin.c machine_pin_isr_handler) runs once."""
+        for n, p in self.pins.items():
+            level = {self.LEVEL_LOW: 0, self.LEVEL_HIGH: 1}.get(p.trigger)
+            if level is not None and p.handler is not None and self.level(n) == level:
+                self.world.advance_to(None, lambda n=n, level=level: self.level(n) != level)
+                p.handler(self._pins_by_id[n])
 
     # -- the module ------------------------------------------------------------
     def module(self):
@@ -299,15 +340,14 @@ class Machine:
                 return None
 
         def reset():
-            if m.world.stopping is not None:
-                raise m.world.stopping
             m.world.stop(Reset(HARD_RESET))
 
         def freq(hz=None):
             if hz is None:
                 return m.freq_hz
-            m.freq_hz = hz
-            m.world.ledger.set("clock", "low" if hz < (125_000_000 if m.port == "rp2" else 160_000_000) else "full")
+            if m.port == "esp32" and hz not in _ESP32C3_FREQS:
+                raise ValueError("frequency must be 20MHz, 40MHz, 80Mhz or 160MHz")  # mp_machine_set_freq
+            m.set_freq(hz)
             return None
 
         module = types.ModuleType("machine")
@@ -333,53 +373,7 @@ class Machine:
         return module
 
     def esp32_module(self):
-        """``esp32`` as on the ESP32-C3: wake_on_gpio, no wake_on_ext0/ext1 (SOC_PM_SUPPORT_EXT*_WAKEUP
-        are off on the C3; ports/esp32/modesp32.c esp32_module_globals_table)."""
-        m = self
-
-        def wake_on_gpio(pins=None, level=False):
-            m.wake_pins = tuple(p.id for p in pins) if pins is not None else m.wake_pins
-            m.wake_level = bool(level)
-
-        module = types.ModuleType("esp32")
-        module.wake_on_gpio = wake_on_gpio
-        module.WAKEUP_ALL_LOW = False
-        module.WAKEUP_ANY_HIGH = True
-        return module
+        return portmodules.esp32_module(self)
 
     def time_module(self):
-        """``time`` with the port's epoch (rp2: 1970, ports/rp2/mpconfigport.h MICROPY_EPOCH_IS_1970; esp32: 2000)."""
-        m = self
-        epoch = m.epoch()
-
-        def ticks_ms():
-            return int((m.world.now - m.boot_time) * 1000) & 0x3FFFFFFF
-
-        def ticks_diff(a, b):
-            return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
-
-        def sleep_ms(ms):
-            m.world.ledger.set("mcu", "idle")
-            m.world.advance(ms / 1000)
-            m.world.ledger.set("mcu", "run")
-
-        def gmtime(secs=None):
-            t = _host_time.gmtime((int(m.rtc_seconds()) if secs is None else secs) + epoch)
-            return (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7])
-
-        def mktime(t):
-            return calendar.timegm(tuple(t[:6])) - epoch
-
-        module = types.ModuleType("time")
-        vars(module).update(
-            time=lambda: int(m.rtc_seconds()),
-            ticks_ms=ticks_ms,
-            ticks_diff=ticks_diff,
-            ticks_add=lambda a, b: (a + b) & 0x3FFFFFFF,
-            sleep_ms=sleep_ms,
-            sleep=lambda s: sleep_ms(s * 1000),
-            gmtime=gmtime,
-            localtime=gmtime,
-            mktime=mktime,
-        )
-        return module
+        return portmodules.time_module(self)

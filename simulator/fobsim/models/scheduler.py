@@ -11,7 +11,7 @@ import types
 
 
 class Interrupt(BaseException):
-    """Base of what the world raises through the firmware (a reset, the scenario's end): never caught by it."""
+    """Base of what stops the chip (a reset, the scenario's end): the firmware never sees it (World.stop)."""
 
 
 class CancelledError(BaseException):
@@ -92,8 +92,6 @@ class Scheduler:
             task.waiting = task.coro.send(None)
         except StopIteration as done:
             task.done, task.result = True, done.value
-        except Interrupt:
-            raise
         except BaseException as error:  # noqa: BLE001 -- handed to whoever awaits the task
             task.done, task.error = True, error
         if task.done:

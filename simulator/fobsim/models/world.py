@@ -27,8 +27,20 @@ class Ledger:
         self.seconds = {}
         self.states = {}  # part -> (state, since)
         self.history = []  # (time, part, state) of every change
+        self.low_clock = False  # the MCU runs at its lowered clock: "run" and "idle" count as "run_low"...
+        self._mcu = None
+
+    def set_clock(self, low):
+        """The MCU's clock was lowered (True) or restored: its running states draw another current."""
+        self.low_clock = low
+        if self._mcu is not None:
+            self.set("mcu", self._mcu)
 
     def set(self, part, state):
+        if part == "mcu":
+            self._mcu = state
+            if self.low_clock and state in ("run", "idle"):
+                state += "_low"
         now = self.world.now
         old = self.states.get(part)
         if old is not None:
@@ -59,12 +71,14 @@ class World:
         self.ledger = Ledger(self)
         self._timeline = []  # (time, order, action)
         self._order = 0
-        self.stopping = None  # the Interrupt on its way out: finally blocks in the firmware cannot replace it
+        self.on_stop = None  # on_stop(interrupt) stops the firmware where it is, if it runs on this thread
         self.pace = None  # pace(target): wait for real time to reach ``target``; False if an event came first
 
     def stop(self, interrupt):
-        """Raise ``interrupt`` through the firmware (and again from anything its finally blocks call)."""
-        self.stopping = interrupt
+        """The chip stops (a reset, a power cut, the scenario's end): the firmware runs no further, none of
+        its except or finally clauses; whoever runs the firmware gets ``interrupt`` (Fob._on_chip)."""
+        if self.on_stop is not None:
+            self.on_stop(interrupt)
         raise interrupt
 
     def utc(self):

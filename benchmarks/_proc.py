@@ -1,0 +1,42 @@
+"""Processes as the server benchmarks see them, read from /proc: a process with its descendants (`fob
+serve` and its workers, the postmaster and its backends), their CPU time and their memory."""
+
+import os
+from pathlib import Path
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def family(pid):
+    """The process ``pid`` and its living descendants."""
+    found, waiting = [], [pid]
+    while waiting:
+        found.append(waiting.pop())
+        try:
+            tasks = list(Path("/proc/%d/task" % found[-1]).iterdir())
+            waiting += [int(child) for task in tasks for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # it ended meanwhile
+            found.pop()
+    return found
+
+
+def cpu_seconds(pid):
+    """User and system CPU seconds of the process so far (0 once it is gone)."""
+    try:
+        fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def tree_cpu(root):
+    """CPU seconds used so far by process ``root`` and its living descendants."""
+    return sum(cpu_seconds(pid) for pid in family(root))
+
+
+def memory(pid, field):
+    """A size from /proc/PID/status in bytes: VmRSS now, VmHWM the peak."""
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
