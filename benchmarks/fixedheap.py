@@ -74,7 +74,7 @@ def wasm32():
     live, ratio = wasmheap.live_ratio()
     print(
         "firmware modules + a decoded record, live heap: %d bytes on the unix port (64-bit), %d on the WebAssembly"
-        " port (32-bit): ratio %.2f (measured; tests/fixedheap.py applies %.1f)"
+        " port (32-bit): ratio %.2f (measured; tests/fixedheap.py applies %.2f)"
         % (live["unix"], live["webassembly"], ratio, fixedheap.ESTIMATE_32_BIT)
     )
     for name, scenario in wasmheap.SCENARIOS.items():
