@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fobhost import infocmd, provisioning
+from fobhost import provisioning, syncing
 from fobhost.serialclient import DeviceClient
 
 FOB = str(Path(sys.executable).with_name("fob"))
@@ -58,7 +58,7 @@ def _round(client, clock_file, aimed):
         client.request("SET-TIME", {"time": int(time.time())})
     truth = _true_offset(clock_file, since)
     info = client.request("INFO")
-    shown, _ = infocmd.offset(info, time.time(), client.round_trip)
+    shown, _ = syncing.offset(info, time.time(), client.round_trip)
     return truth, shown
 
 
