@@ -16,7 +16,8 @@ does are done here instead:
   mp_hal_set_interrupt_char), so this supervisor reads that state where the
   kernel keeps it (SigCgt in /proc/PID/status): caught, Ctrl-C becomes SIGINT;
   not caught (the REPL reading a line, a sealed fob's kbd_intr(-1)), the byte
-  is passed on.
+  is passed on.  The check and the signal are two steps: a Ctrl-C that arrives
+  as the port disarms ends the process (seen with a burst of line noise).
 
 The flash is a littlefs image (``image``) of the board's block size; the
 process's HOME is the board's directory (the REPL keeps its history there).

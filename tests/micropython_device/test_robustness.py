@@ -21,11 +21,16 @@ NOW = 1_800_000_000
 @pytest.mark.parametrize("port", sorted(DEVICES))
 def test_line_noise_at_the_repl_leaves_a_working_board(port, tmp_path, open_line):
     with DEVICES[port](tmp_path / "token") as board:
-        _line_noise_leaves_a_working_repl(open_line(board.port))
+        _line_noise_leaves_a_working_repl(open_line(board.port), PORT[type(board)])
 
 
-def _line_noise_leaves_a_working_repl(line):
+def _line_noise_leaves_a_working_repl(line, port):
     noise = random.Random(6).randbytes(4096).replace(b"\x04", b"")  # Ctrl-D would just soft-reset
+    if port == "unix":
+        # Ctrl-C there is the supervisor's SIGINT, sent when it saw the port's handler armed; a burst of
+        # them races the port disarming it (SIG_DFL ends the process, and the bytes after are lost).  A
+        # board takes Ctrl-C out of its input on the thread that reads it, so that race is the harness's.
+        noise = noise.replace(b"\x03", b"")
     line.send(noise)
     line.friendly()
     line.send(b"print(6 * 7)\r")
