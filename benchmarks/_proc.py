@@ -1,5 +1,5 @@
-"""Processes as the server benchmarks see them, read from /proc: a process with its descendants (`fob
-serve` and its workers, the postmaster and its backends), their CPU time and their memory."""
+"""Processes as the benchmarks see them, read from /proc: a process with its descendants (`fob serve` and
+its workers, the postmaster and its backends, the VM board), their CPU time and their memory."""
 
 import os
 from pathlib import Path

@@ -1,6 +1,5 @@
 """The virtual MicroPython board: `fob flash --board sim` and `fob provision` against it, the VM's heap and CPU."""
 
-import os
 import statistics
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks import _proc
 from fobsim.micropython_engine import MicroPythonDevice
 
 FOB = str(Path(sys.executable).with_name("fob"))
@@ -25,17 +25,11 @@ def _timed(*args):
     return time.monotonic() - started
 
 
-def _cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def _idle_cpu_percent(board):
     pid = board.pid
-    before, started = _cpu_seconds(pid), time.monotonic()
+    before, started = _proc.cpu_seconds(pid), time.monotonic()
     time.sleep(IDLE_SECONDS)
-    return 100 * (_cpu_seconds(pid) - before) / (time.monotonic() - started)
+    return 100 * (_proc.cpu_seconds(pid) - before) / (time.monotonic() - started)
 
 
 def _settle(board, boots):
