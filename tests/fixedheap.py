@@ -227,17 +227,18 @@ def provisioning(board, heapsize):
     return outcome
 
 
-def bisect(scenario, low=8 * 1024, high=512 * 1024, step=1024, runs=2):
-    """The smallest fixed heap (a multiple of ``step``) at which ``scenario`` succeeds ``runs`` times in a row.
+def bisect(scenario, low=8 * 1024, high=512 * 1024, step=1024, runs=2, good=lambda outcome: outcome.ok):
+    """The smallest heap (a multiple of ``step``) at which ``scenario`` succeeds ``runs`` times in a row.
 
-    Returns it and {heap: [outcomes]} of every probe (a failed probe stops at its first failure)."""
+    Returns it and {heap: [outcomes]} of every probe (a failed probe stops at its first failure); an
+    outcome succeeds when ``good(outcome)``."""
     probes = {}
     while high - low > step:
         middle = (low + high) // 2 // step * step
         outcomes = probes[middle] = []
-        while len(outcomes) < runs and (not outcomes or outcomes[-1].ok):
+        while len(outcomes) < runs and (not outcomes or good(outcomes[-1])):
             outcomes.append(scenario(middle))
-        if outcomes[-1].ok:
+        if good(outcomes[-1]):
             high = middle
         else:
             low = middle

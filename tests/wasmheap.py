@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import fixedheap
 from flashimage import flash_firmware, store_record
 
 from fobcore.wire import encode_frame
@@ -99,20 +100,10 @@ def provisioning(heapsize):
 SCENARIOS = {"sealed fob in use": sealed_in_use, "provisioning session": provisioning}
 
 
-def bisect(scenario, low=16 * 1024, high=256 * 1024, step=1024, runs=2):
-    """The smallest first heap (a multiple of ``step``) at which ``scenario`` works without growing ``runs`` times
-    in a row; and every probe's runs."""
-    probes = {}
-    while high - low > step:
-        middle = (low + high) // 2 // step * step
-        runs_here = probes[middle] = []
-        while len(runs_here) < runs and (not runs_here or runs_here[-1].fits):
-            runs_here.append(scenario(middle))
-        if runs_here[-1].fits:
-            high = middle
-        else:
-            low = middle
-    return high, probes
+def bisect(scenario, low=16 * 1024, high=256 * 1024):
+    """The smallest first heap (to 1 KiB) at which ``scenario`` works without growing twice in a row; and
+    every probe's runs."""
+    return fixedheap.bisect(scenario, low, high, good=lambda run: run.fits)
 
 
 def _live_script(port):
