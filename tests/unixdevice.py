@@ -29,9 +29,9 @@ import signal
 import subprocess
 import tempfile
 import threading
-import tty
 from pathlib import Path
 
+from fobsim.ptyport import close_quietly, open_raw
 from mpvm import make_image, run_on_image, unix_command
 
 HEAPSIZE = 256 * 1024
@@ -60,8 +60,7 @@ class UnixDevice:
         self.stderr = stderr  # a file for the port's standard error (a test board's frames); None: the pty
         self.image = self.directory / "flash.img"
         self.heapsize = heapsize
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
+        self._master, self._slave = open_raw()
         self.port = os.ttyname(self._slave)
         self.boots = 0
         self.failure = None  # why the board cannot run, once it cannot
@@ -92,11 +91,7 @@ class UnixDevice:
             process.kill()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        for fd in (self._master, self._slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_quietly(self._master, self._slave)
 
     def __enter__(self):
         return self.start()
@@ -111,8 +106,7 @@ class UnixDevice:
         return None if out == "none" else bytes.fromhex(out)
 
     def _boot(self, mode):
-        master, slave = os.openpty()
-        tty.setraw(slave)  # bytes pass unchanged, as over USB: no byte is a signal
+        master, slave = open_raw()  # bytes pass unchanged, as over USB: no byte is a signal
         env = {key: value for key, value in os.environ.items() if key != "MICROPYINSPECT"}
         env["HOME"] = str(self.directory)
         self._process = subprocess.Popen(

@@ -15,13 +15,13 @@ import os
 import subprocess
 import threading
 import time
-import tty
 from pathlib import Path
 
 from fobsim import control, screen, tokendir, vmscript
 from fobsim.clock import VirtualClock
 from fobsim.flashview import read_display, token_state
 from fobsim.observer import Observer
+from fobsim.ptyport import close_quietly, open_raw
 
 ROOT = vmscript.CHECKOUT
 BOARD_SCRIPT = vmscript.shipped_script()
@@ -59,8 +59,7 @@ class MicroPythonDevice:
         self.height = height
         self.display_timeout_ms = display_timeout_ms
         self.on_event = on_event
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)  # bytes pass unchanged: no echo, no CR/LF translation
+        self._master, self._slave = open_raw()
         os.set_blocking(self._master, False)  # the VM polls it while Python code runs synchronously
         self.port = os.ttyname(self._slave)
         self.boots = 0
@@ -97,11 +96,7 @@ class MicroPythonDevice:
             process.kill()
             process.wait()
         self.clock.save(self._clock_path)
-        for fd in (self._master, self._slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_quietly(self._master, self._slave)
 
     def __enter__(self):
         return self.start()

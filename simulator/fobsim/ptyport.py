@@ -10,10 +10,25 @@ import os
 import tty
 
 
+def open_raw():
+    """(master, slave) of a new pseudo-terminal whose bytes pass unchanged: no echo, no CR/LF translation."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    return master, slave
+
+
+def close_quietly(*fds):
+    """Close each of ``fds``; one already closed (or never usable) is no error."""
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 class PtyPort:
     def __init__(self):
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)  # bytes pass unchanged: no echo, no CR/LF translation
+        self._master, self._slave = open_raw()
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
         self._incoming = None
@@ -49,11 +64,7 @@ class PtyPort:
         if loop is not None and self._incoming is not None:
             loop.remove_reader(self._master)
             self._incoming.put_nowait(b"")  # wake the reader: it goes on with whatever port the board has now
-        for fd in (self._master, self._slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_quietly(self._master, self._slave)
 
 
 class Unplugged:
