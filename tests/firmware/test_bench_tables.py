@@ -22,6 +22,15 @@ def test_the_stored_sizes_are_the_generated_ones(tmp_path):
     )
 
 
+def test_the_measured_files_do_not_depend_on_where_the_checkout_is(tmp_path):
+    """CI's clone lives at another path; the sizes measured must be those `fob flash` installs anywhere."""
+    firmware.board_sizes(tmp_path)
+    checkout = str(firmware.ROOT).encode()
+    compiled = sorted(tmp_path.rglob("*.mpy"))
+    assert compiled
+    assert [f.relative_to(tmp_path) for f in compiled if checkout in f.read_bytes()] == []
+
+
 def _form(fmt):
     """A pattern for any value ``fmt`` writes: its output for a sample, each number made a wildcard."""
     return re.sub(r"\d+", r"\\d+", re.escape(fmt(1234.5678)))
