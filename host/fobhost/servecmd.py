@@ -117,7 +117,9 @@ def run(args):
     )
     options = {"host": args.host, "port": args.port, "access_log": not args.quiet, **limits.uvicorn_options(proxies)}
     if args.workers == 1:
-        uvicorn.run(runtime.build_app(service, key, user_rate, source_rate), **options)
+        app = runtime.build_app(service, key, user_rate, source_rate)
+        runtime.settle_heap()
+        uvicorn.run(app, **options)
         return 0
     service.engine.dispose()
     os.environ.update(  # the worker processes assemble their own service from these
