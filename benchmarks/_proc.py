@@ -40,3 +40,29 @@ def memory(pid, field):
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _established(port):
+    """Socket inodes of the established TCP connections to local ``port`` (/proc/net/tcp, tcp6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    return inodes
+
+
+def connections(root, port):
+    """{pid: connections it holds} for the established connections to ``port`` held by ``root`` and its
+    descendants: how uvicorn's workers shared the clients out."""
+    inodes, held = _established(port), {}
+    for pid in family(root):
+        try:
+            links = [os.readlink(fd) for fd in Path("/proc/%d/fd" % pid).iterdir()]
+        except (FileNotFoundError, ProcessLookupError, OSError):
+            continue
+        count = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+        if count:
+            held[pid] = count
+    return held

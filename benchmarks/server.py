@@ -252,13 +252,16 @@ def over_http(label, url, directory, alongside=contextlib.nullcontext):
     with serving(url, directory) as (port, server):
         requests = verify_requests(seeds, time.time())
         warm_up(port, requests[:HTTP_CLIENTS])
-        with alongside(port):
+        with alongside(port), concurrent.futures.ThreadPoolExecutor(1) as sampler:
             before = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
+            split = sampler.submit(lambda: time.sleep(WRK_SECONDS / 2) or _proc.connections(server, port))
             count, elapsed, failed, p50, p99 = wrk(port, requests[HTTP_CLIENTS:], directory)
             after = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
     if failed:
         raise AssertionError("%d of %d HTTP verifications failed" % (failed, count))
     rate = report(label, count, elapsed, p50, p99)
+    held = sorted(split.result().values(), reverse=True)
+    print("  clients per server process at mid-run: %s (uvicorn's workers share one socket)" % "/".join(map(str, held)))
     print("  CPU per verification: %.0f µs in the server's Python processes" % (1e6 * (after[0] - before[0]) / count))
     if postmaster:
         print("  CPU per verification: %.0f µs in PostgreSQL" % (1e6 * (after[1] - before[1]) / count))
