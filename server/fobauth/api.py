@@ -223,6 +223,42 @@ class PlainRoute(APIRoute):
     def get_route_handler(self):
         return self._handler
 
+    def path_params(self, scope):
+        """The path parameters of a request for this route, else None: the route's own pattern."""
+        if scope["method"] not in self.methods:
+            return None
+        match = self.path_regex.match(scope["path"])
+        return None if match is None else match.groupdict()
+
+    async def answer(self, scope, receive, send, path_params):
+        scope["path_params"] = path_params
+        response = await self._handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+class GuardedApp(FastAPI):
+    """FastAPI with fobauth.limits.Guard in front of everything FastAPI adds, and ``front_route`` (a
+    PlainRoute) answered right behind the Guard.  Verification, the request a bank sends for every
+    login, thus skips FastAPI's seven middleware and router layers, which cost it about 100 µs of the
+    580 µs of Python a verification took (docs/server.md, Performance); the Guard's limits, key check
+    and error answers stay the same for every request.  Errors the app does not answer itself reach
+    ``respond_error`` through FastAPI's own last handler."""
+
+    guard_options = None  # fobauth.limits.Guard's keyword arguments
+    front_route = None
+
+    def build_middleware_stack(self):
+        inner = super().build_middleware_stack()
+        route = self.front_route
+
+        async def app(scope, receive, send):
+            path_params = route.path_params(scope) if scope["type"] == "http" else None
+            if path_params is None:
+                return await inner(scope, receive, send)
+            return await route.answer(scope, receive, send, path_params)
+
+        return Guard(app, **self.guard_options)
+
 
 def _is_json(content_type):
     media = content_type.partition(";")[0].strip().lower()
@@ -261,7 +297,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         """Routes that check a user's one-time password are also limited per user."""
         gate.code_attempt(user_id)
 
-    app = FastAPI(
+    app = GuardedApp(
         title="fobauth",
         description="Validation service for hardware OTP tokens: registration, one-time use, lockout, revocation.",
         version="1",
@@ -271,7 +307,9 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     )
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer)], responses=ERRORS)
 
-    for kind in (errors.AuthError, SeedKeyError):  # other exceptions are answered by the Guard
+    # Every exception becomes the API's answer (FastAPI's last handler takes Exception); the Guard then
+    # logs only its type when FastAPI raises it again for the server.
+    for kind in (errors.AuthError, SeedKeyError, Exception):
         app.add_exception_handler(kind, lambda _request, error: error_response(error))
 
     @app.exception_handler(RequestValidationError)
@@ -283,9 +321,9 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
         return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
 
-    # Verification, the load a bank sends, is the router's first route: each route tried before the one
-    # that matches costs CPU (FastAPI's matching).  Verifications run on as many threads as the pool has
-    # database connections: more would only queue for the pool and compete for the GIL (docs/server.md).
+    # Verification, the load a bank sends, is answered in front of FastAPI's layers (GuardedApp), on as
+    # many threads as the pool has database connections: more would only queue for the pool and compete
+    # for the GIL (docs/server.md).
     pool_size = getattr(service.engine.pool, "size", None)
     verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
 
@@ -310,6 +348,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         response_model=Verified,
         route_class_override=functools.partial(PlainRoute, handler=answer_verify),
     )
+    app.front_route = router.routes[-1]
 
     @router.post(
         "/tokens/import",
@@ -387,6 +426,6 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
 
     app.include_router(router)
     open_paths = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url)
-    # added last, so outermost: around every route, the portal mounted later included
-    app.add_middleware(Guard, prefix=PREFIX, open_paths=open_paths, admit=gate.admit, respond_error=error_response)
+    # outermost: around every route, the portal mounted later included
+    app.guard_options = dict(prefix=PREFIX, open_paths=open_paths, admit=gate.admit, respond_error=error_response)
     return app

@@ -184,8 +184,8 @@ class Guard:
         try:
             await self.app(scope, replay, tracking_send)
         except Exception as error:
-            if started:  # the app answered (the portal's own error page) and then re-raised for the server
-                log.error("error after the answer: %s", type(error).__name__)
+            if started:  # answered and logged by the app's last handler (the API's or the portal's), then
+                log.debug("error after the answer: %s", type(error).__name__)  # raised again for the server
                 return
             await self._respond_error(error)(scope, replay, send)
 

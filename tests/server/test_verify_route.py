@@ -89,3 +89,25 @@ def test_the_openapi_document_describes_the_route_as_fastapi_declares_it(client)
     assert answers.pop("422")["$ref"].endswith("/HTTPValidationError")  # FastAPI's own entry, as on every route
     assert sorted(answers) == ["400", "401", "403", "404", "409", "413", "429"]
     assert all(schema["$ref"].endswith("/ErrorOut") for schema in answers.values())
+
+
+def test_verification_is_answered_in_front_of_fastapis_layers_and_nothing_else_is(bank, client):
+    """The load a bank sends skips FastAPI's middleware and router (docs/server.md, Performance); every
+    other request still passes through them, a middleware added to the app included."""
+    entered = []
+
+    class Seen:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            entered.append(scope["path"])
+            await self.app(scope, receive, send)
+
+    client.app.add_middleware(Seen)  # before the first request builds the app's middleware stack
+    bank.registered("alice")
+    assert post(client, "alice", json.dumps({"code": bank.code("12345678")}).encode()) == (200, None)
+    assert post(client, "alice", b"{not json") == (400, "bad_request")
+    assert client.get(PREFIX + "/users/alice").status_code == 200
+    assert client.get(PREFIX + "/users/alice/verify").status_code == 405
+    assert entered == [PREFIX + "/users/alice", PREFIX + "/users/alice/verify"]
