@@ -17,10 +17,9 @@ import sys
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -30,7 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from fobauth import errors, settings
-from fobauth.limits import Guard
+from fobauth.frontroute import GuardedApp, PlainRoute
+from fobauth.limits import ErrorAnswers
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.seedbox import SeedKeyError
 from fobauth.settings import MAX_EXPIRING_DAYS, MAX_ID_CHARS, MAX_PASSWORD_CHARS, MAX_TYPED_CHARS, PREFIX, ROLES
@@ -210,56 +210,6 @@ HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
 
 
-class PlainRoute(APIRoute):
-    """A route that FastAPI documents from its declaration like any other, but that is answered by
-    ``handler(request)``, a plain Starlette handler, instead of FastAPI's dependency solving and
-    response-model validation: for verification, where those cost more CPU than the rest of the request
-    (docs/server.md, Performance).  The handler validates with the models the declaration names."""
-
-    def __init__(self, path, endpoint, *, handler, **options):
-        self._handler = handler
-        super().__init__(path, endpoint, **options)
-
-    def get_route_handler(self):
-        return self._handler
-
-    def path_params(self, scope):
-        """The path parameters of a request for this route, else None: the route's own pattern."""
-        if scope["method"] not in self.methods:
-            return None
-        match = self.path_regex.match(scope["path"])
-        return None if match is None else match.groupdict()
-
-    async def answer(self, scope, receive, send, path_params):
-        scope["path_params"] = path_params
-        response = await self._handler(Request(scope, receive))
-        await response(scope, receive, send)
-
-
-class GuardedApp(FastAPI):
-    """FastAPI with fobauth.limits.Guard in front of everything FastAPI adds, and ``front_route`` (a
-    PlainRoute) answered right behind the Guard.  Verification, the request a bank sends for every
-    login, thus skips FastAPI's seven middleware and router layers, which cost it about 100 µs of the
-    580 µs of Python a verification took (docs/server.md, Performance); the Guard's limits, key check
-    and error answers stay the same for every request.  Errors the app does not answer itself reach
-    ``respond_error`` through FastAPI's own last handler."""
-
-    guard_options = None  # fobauth.limits.Guard's keyword arguments
-    front_route = None
-
-    def build_middleware_stack(self):
-        inner = super().build_middleware_stack()
-        route = self.front_route
-
-        async def app(scope, receive, send):
-            path_params = route.path_params(scope) if scope["type"] == "http" else None
-            if path_params is None:
-                return await inner(scope, receive, send)
-            return await route.answer(scope, receive, send, path_params)
-
-        return Guard(app, **self.guard_options)
-
-
 def _is_json(content_type):
     media = content_type.partition(";")[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
@@ -307,9 +257,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     )
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer)], responses=ERRORS)
 
-    # Every exception becomes the API's answer (FastAPI's last handler takes Exception); the Guard then
-    # logs only its type when FastAPI raises it again for the server.
-    for kind in (errors.AuthError, SeedKeyError, Exception):
+    for kind in (errors.AuthError, SeedKeyError):  # other exceptions are answered by ErrorAnswers
         app.add_exception_handler(kind, lambda _request, error: error_response(error))
 
     @app.exception_handler(RequestValidationError)
@@ -428,4 +376,6 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     open_paths = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url)
     # outermost: around every route, the portal mounted later included
     app.guard_options = dict(prefix=PREFIX, open_paths=open_paths, admit=gate.admit, respond_error=error_response)
+    # innermost of FastAPI's middleware: exceptions go no further out (its telemetry is further out)
+    app.add_middleware(ErrorAnswers, respond_error=error_response)
     return app

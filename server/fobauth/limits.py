@@ -10,14 +10,18 @@ Two layers, with the numbers in fobauth.settings:
   (401, or 429 once the address has sent too many) before their body is read; answers 503 with
   Retry-After, again before reading the body, when the process already works on ``MAX_IN_FLIGHT``
   requests; reads the body itself, counting the bytes that arrive, whatever Content-Length says
-  or whether it is chunked, and refuses it (413) as soon as it passes the route's cap; and turns
-  any exception of the app into the API's error answer, so that no traceback (which may quote a
-  database statement) is logged.
+  or whether it is chunked, and refuses it (413) as soon as it passes the route's cap.  Paths are
+  judged as the routes see them: without the root path a proxy mounts the service under.
+* ``ErrorAnswers`` turns any exception of the app into the API's error answer, so that no
+  traceback (which may quote a database statement) is logged or exported.  The Guard has one in
+  front of what it guards, and fobauth.api puts one inside FastAPI's own layers, so that no
+  exception reaches FastAPI's exception telemetry either.
 """
 
 import json
 import logging
 
+from starlette._utils import get_route_path  # the path Starlette's router matches (FastAPI uses it too)
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fobauth import settings
@@ -123,11 +127,10 @@ class Guard:
     ``respond_error(exception)`` the API's answer to an exception."""
 
     def __init__(self, app, prefix, open_paths, admit, respond_error):
-        self.app = app
+        self.app = ErrorAnswers(app, respond_error)
         self._prefix = prefix + "/"
         self._open_paths = frozenset(open_paths)
         self._admit = admit
-        self._respond_error = respond_error
         self._body_limits = {prefix + "/tokens/import": settings.MAX_PSKC_BYTES}
         self._in_flight = 0
 
@@ -137,7 +140,7 @@ class Guard:
         refusal = _head_refusal(scope) or self._admission(scope)
         if refusal:
             return await _send_all(send, refusal)
-        limit = self._body_limits.get(scope["path"], settings.MAX_BODY_BYTES)
+        limit = self._body_limits.get(get_route_path(scope), settings.MAX_BODY_BYTES)
         length = _content_length(scope)
         if length is not None and length > limit:
             return await _send_all(send, _too_large(limit))
@@ -154,7 +157,7 @@ class Guard:
             self._in_flight -= 1
 
     def _admission(self, scope):
-        path = scope["path"]
+        path = get_route_path(scope)
         if not path.startswith(self._prefix) or path in self._open_paths:
             return None
         authorization = b""
@@ -171,10 +174,23 @@ class Guard:
         return _answer(error.status, error.code, str(error), *headers)
 
     async def _call_app(self, scope, messages, receive, send):
-        started = False
-
         async def replay():
             return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+class ErrorAnswers:
+    """ASGI: an exception of ``app`` becomes ``respond_error(exception)``'s answer; one raised after the
+    answer began (the portal's own error page, raised again for the server) is logged by its type and
+    goes no further."""
+
+    def __init__(self, app, respond_error):
+        self.app = app
+        self._respond_error = respond_error
+
+    async def __call__(self, scope, receive, send):
+        started = False
 
         async def tracking_send(message):
             nonlocal started
@@ -182,12 +198,12 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, replay, tracking_send)
+            await self.app(scope, receive, tracking_send)
         except Exception as error:
-            if started:  # answered and logged by the app's last handler (the API's or the portal's), then
-                log.debug("error after the answer: %s", type(error).__name__)  # raised again for the server
+            if started:
+                log.error("error after the answer: %s", type(error).__name__)
                 return
-            await self._respond_error(error)(scope, replay, send)
+            await self._respond_error(error)(scope, receive, send)
 
 
 def _too_large(limit):

@@ -7,6 +7,7 @@ import threading
 
 import pskc
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from fobauth.ratelimit import Rate
@@ -112,6 +113,23 @@ def test_requests_without_the_api_key_are_refused_before_anything_else(bank, cli
     ):
         assert response.status_code == 401 and response.json()["error"] == "unauthorized"
         assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert bank.service.status("alice").failures == 0
+
+
+def test_an_app_served_under_a_root_path_still_asks_for_the_key(bank, make_client):
+    """Behind a proxy that mounts the service under a prefix (uvicorn --root-path), the request's path
+    carries the prefix: the limits and the key check judge the path the routes see, as Starlette does."""
+    bank.registered("alice")
+    client = make_client()
+    key = client.headers.pop("Authorization").split()[1]
+    mounted = TestClient(client.app, root_path="/bank")
+    for response in (
+        mounted.get("/bank" + V1 + "/users/alice"),
+        mounted.post("/bank" + V1 + "/users/alice/verify", json={"code": bank.code("12345678")}),
+    ):
+        assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+    keyed = TestClient(client.app, root_path="/bank", headers={"Authorization": "Bearer " + key})
+    assert keyed.post("/bank" + V1 + "/users/alice/verify", json={"code": bank.code("12345678")}).status_code == 200
     assert bank.service.status("alice").failures == 0
 
 

@@ -1,0 +1,65 @@
+"""Verification answered in front of FastAPI's layers, from a route FastAPI declares and documents.
+
+A bank sends a verification for every login; for it, FastAPI's dependency
+solving, response-model validation, middleware and router cost more CPU than
+the rest of the request (docs/server.md, Performance).  ``PlainRoute`` keeps
+the route's declaration (the OpenAPI document describes it like any other)
+with a plain Starlette handler; ``GuardedApp`` answers requests matching it
+right behind fobauth.limits.Guard.
+"""
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette._utils import get_route_path  # the path Starlette's router matches (FastAPI uses it too)
+
+from fobauth.limits import Guard
+
+
+class PlainRoute(APIRoute):
+    """A route that FastAPI documents from its declaration like any other, but that is answered by
+    ``handler(request)``, a plain Starlette handler, instead of FastAPI's dependency solving and
+    response-model validation: for verification, where those cost more CPU than the rest of the request
+    (docs/server.md, Performance).  The handler validates with the models the declaration names."""
+
+    def __init__(self, path, endpoint, *, handler, **options):
+        self._handler = handler
+        super().__init__(path, endpoint, **options)
+
+    def get_route_handler(self):
+        return self._handler
+
+    def path_params(self, scope):
+        """The path parameters of a request for this route, else None: the route's own pattern."""
+        if scope["method"] not in self.methods:
+            return None
+        match = self.path_regex.match(get_route_path(scope))
+        return None if match is None else match.groupdict()
+
+    async def answer(self, scope, receive, send, path_params):
+        scope["path_params"] = path_params
+        response = await self._handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+class GuardedApp(FastAPI):
+    """FastAPI with fobauth.limits.Guard in front of everything FastAPI adds, and ``front_route`` (a
+    PlainRoute) answered right behind the Guard.  Verification, the request a bank sends for every
+    login, thus skips FastAPI's seven middleware and router layers, which cost it about 100 µs of the
+    580 µs of Python a verification took (docs/server.md, Performance); the Guard's limits, key check
+    and error answers stay the same for every request.  FastAPI's telemetry (around everything) still
+    opens a span for it, without the route's name, which the router gives."""
+
+    guard_options = None  # fobauth.limits.Guard's keyword arguments
+    front_route = None
+
+    def build_middleware_stack(self):
+        inner = super().build_middleware_stack()
+        route = self.front_route
+
+        async def app(scope, receive, send):
+            path_params = route.path_params(scope) if scope["type"] == "http" else None
+            if path_params is None:
+                return await inner(scope, receive, send)
+            return await route.answer(scope, receive, send, path_params)
+
+        return Guard(app, **self.guard_options)
