@@ -29,6 +29,8 @@ from fobauth.schema import tokens, users
 from fobauth.settings import MAX_EXPIRING_DAYS, MAX_ID_CHARS, MAX_PASSWORD_CHARS, ROLES
 
 DAY = 86400
+# Serials looked up per query when importing: PostgreSQL takes at most 65,535 parameters a statement.
+_SERIALS_PER_QUERY = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,9 +160,11 @@ class AuthService(Registration, Administration):
 
         def body(conn, now):
             serials = [seed.serial for seed in seeds]
-            taken = conn.execute(select(tokens.c.serial).where(tokens.c.serial.in_(serials))).scalars().first()
-            if taken is not None:
-                return errors.TokenExists("a token with serial %s exists" % taken)
+            for start in range(0, len(serials), _SERIALS_PER_QUERY):
+                chunk = serials[start : start + _SERIALS_PER_QUERY]
+                taken = conn.execute(select(tokens.c.serial).where(tokens.c.serial.in_(chunk))).scalars().first()
+                if taken is not None:
+                    return errors.TokenExists("a token with serial %s exists" % taken)
             limit = _years_later(now, self.policy.max_validity_years)
             rows = [
                 {

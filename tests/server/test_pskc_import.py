@@ -13,9 +13,10 @@ from pathlib import Path
 import pskc
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fobauth import errors
+from fobauth.pskcimport import TokenSeed
 from fobauth.schema import tokens
 from fobauth.seedbox import SeedBox, SeedKeyError
 from fobauth.service import AuthService
@@ -342,3 +343,17 @@ def test_dtds_are_refused_without_lxml_too():
     )
     refused = subprocess.run([sys.executable, "-c", script], input=ENTITY_DOCUMENT, capture_output=True, check=True)
     assert b"DTD" in refused.stdout
+
+
+def test_a_library_import_larger_than_a_statement_can_name_is_checked_whole(make_bank, database_url):
+    """AuthService.import_tokens takes any number of seeds (a PSKC document stops at a few thousand):
+    past 65,535 serials, more than PostgreSQL takes in one statement, a taken serial is still named,
+    and nothing of the import is kept."""
+    bank = make_bank(database_url)
+    seed = bytes(20)
+    bank.service.import_tokens([TokenSeed("10065599", seed, "sha1", 6, 60, None, 0)])
+    many = [TokenSeed("%08d" % (10_000_000 + i), seed, "sha1", 6, 60, None, 0) for i in range(65_600)]
+    with pytest.raises(errors.TokenExists, match="10065599"):
+        bank.service.import_tokens(many)
+    with bank.service.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tokens)).scalar_one() == 1
