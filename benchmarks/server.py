@@ -35,16 +35,24 @@ from fobauth.seedbox import SeedBox
 from fobauth.service import AuthService
 
 LIBRARY_CALLS = 5000
-HTTP_USERS = 24000  # one fresh user per request: more than wrk sends in WRK_SECONDS
+HTTP_CLIENTS = 32
+HTTP_RUNS = 3  # wrk runs per figure, each on new connections, which uvicorn's workers share out anew
+RUN_USERS = 12000  # one fresh user per request: more than wrk sends in WRK_SECONDS
+HTTP_USERS = HTTP_CLIENTS + HTTP_RUNS * RUN_USERS  # the first HTTP_CLIENTS warm the server up
 WRK_SECONDS = 4
 WRK_THREADS = 1  # one C thread generates the load, leaving the most of the two cores to the server
-HTTP_CLIENTS = 32
 HTTP_WORKERS = {"sqlite": 1, "postgresql": 2}  # SQLite has one writer: more processes only wait on its lock
 HTTP_PG_CONNECTIONS = 8  # what those 2 workers open (fobauth.runtime.worker_pool): pgbench gets as many
 PYOTP_SECONDS = 0.5
 SEED_KEY = bytes(range(32))
 API_KEY = "benchmark-api-key-0123456789"
 ISSUE_PYOTP_RATE = 26_000  # bare pyotp as issue #7 measured it; this machine's own figure is printed too
+
+
+def median(values):
+    """The middle one of ``values`` (HTTP_RUNS of them: an odd count)."""
+    values = sorted(values)
+    return values[len(values) // 2]
 
 
 def percentiles(latencies):
@@ -241,31 +249,45 @@ def wrk(port, requests, directory):
 
 
 def over_http(label, url, directory, alongside=contextlib.nullcontext):
-    """Requests per second and p50/p99 of `fob serve` on ``url`` under wrk; (rate, p99) or None without wrk.
-    Also the CPU time per verification of the server processes and, on PostgreSQL, of the cluster.
-    ``alongside(port)`` is a context manager for other load beside wrk's (benchmarks/interop's uploads)."""
+    """Requests per second and p50/p99 of `fob serve` on ``url`` under wrk, in HTTP_RUNS runs; the median
+    rate and the median p99, or None without wrk.  Each run also gives how the server's workers shared
+    the clients out, and the CPU time per verification of the server processes and, on PostgreSQL, of
+    the cluster.  ``alongside(port)`` is a context manager for other load beside wrk's (interop's)."""
     if shutil.which("wrk") is None:
         print("%-44s skipped: wrk is not installed (Debian package wrk)" % label)
         return None
     seeds = provisioned(url, HTTP_USERS)
     postmaster = _postgres.postmaster_pid(url) if url.startswith("postgresql") else None
+    runs = []
     with serving(url, directory) as (port, server):
         requests = verify_requests(seeds, time.time())
         warm_up(port, requests[:HTTP_CLIENTS])
-        with alongside(port), concurrent.futures.ThreadPoolExecutor(1) as sampler:
-            before = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
-            split = sampler.submit(lambda: time.sleep(WRK_SECONDS / 2) or _proc.connections(server, port))
-            count, elapsed, failed, p50, p99 = wrk(port, requests[HTTP_CLIENTS:], directory)
-            after = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
+        for first in range(HTTP_CLIENTS, HTTP_USERS, RUN_USERS):
+            with alongside(port):
+                runs.append(measured_run(port, requests[first : first + RUN_USERS], directory, server, postmaster))
+    for number, (count, elapsed, p50, p99, held, cpu) in enumerate(runs, 1):
+        report("%s, run %d" % (label, number), count, elapsed, p50, p99)
+        print("  clients per server process at mid-run: %s; CPU per verification: %s" % ("/".join(map(str, held)), cpu))
+    rate, p99 = median(count / elapsed for count, elapsed, *_ in runs), median(run[3] for run in runs)
+    print("%-44s %8.0f verifications/s   p99 %6.2f ms   (medians of %d runs)" % (label, rate, p99 * 1e3, len(runs)))
+    return rate, p99
+
+
+def measured_run(port, requests, directory, server, postmaster=None):
+    """One wrk run of ``requests`` against the server ``server``: (count, seconds, p50, p99, clients per
+    server process at mid-run, CPU per verification as text: the server's Python processes and, with
+    ``postmaster``, the PostgreSQL cluster's)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as sampler:
+        before = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
+        split = sampler.submit(lambda: time.sleep(WRK_SECONDS / 2) or _proc.connections(server, port))
+        count, elapsed, failed, p50, p99 = wrk(port, requests, directory)
+        after = _proc.tree_cpu(server), postmaster and _proc.tree_cpu(postmaster)
     if failed:
         raise AssertionError("%d of %d HTTP verifications failed" % (failed, count))
-    rate = report(label, count, elapsed, p50, p99)
-    held = sorted(split.result().values(), reverse=True)
-    print("  clients per server process at mid-run: %s (uvicorn's workers share one socket)" % "/".join(map(str, held)))
-    print("  CPU per verification: %.0f µs in the server's Python processes" % (1e6 * (after[0] - before[0]) / count))
+    cpu = "%.0f µs in the server's Python processes" % (1e6 * (after[0] - before[0]) / count)
     if postmaster:
-        print("  CPU per verification: %.0f µs in PostgreSQL" % (1e6 * (after[1] - before[1]) / count))
-    return rate, p99
+        cpu += ", %.0f µs in PostgreSQL" % (1e6 * (after[1] - before[1]) / count)
+    return count, elapsed, p50, p99, sorted(split.result().values(), reverse=True), cpu
 
 
 def warm_up(port, requests):
