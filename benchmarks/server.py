@@ -37,7 +37,7 @@ from fobauth.service import AuthService
 LIBRARY_CALLS = 5000
 HTTP_CLIENTS = 32
 HTTP_RUNS = 3  # wrk runs per figure, each on new connections, which uvicorn's workers share out anew
-RUN_USERS = 12000  # one fresh user per request: more than wrk sends in WRK_SECONDS
+RUN_USERS = 16000  # one fresh user per request: more than wrk sends in WRK_SECONDS (4,000/s)
 HTTP_USERS = HTTP_CLIENTS + HTTP_RUNS * RUN_USERS  # the first HTTP_CLIENTS warm the server up
 WRK_SECONDS = 4
 WRK_THREADS = 1  # one C thread generates the load, leaving the most of the two cores to the server
@@ -244,7 +244,7 @@ def wrk(port, requests, directory):
     ).stdout
     count, microseconds, failed, p50, p99 = (int(field) for field in output.split("RESULT")[1].split())
     if count > len(requests):
-        raise AssertionError("wrk sent %d requests for %d fresh users: raise HTTP_USERS" % (count, len(requests)))
+        raise AssertionError("wrk sent %d requests for %d fresh users: raise RUN_USERS" % (count, len(requests)))
     return count, microseconds / 1e6, failed, p50 / 1e6, p99 / 1e6
 
 
