@@ -45,8 +45,9 @@ def memory(pid, field):
 def _established(port):
     """Socket inodes of the established TCP connections to local ``port`` (/proc/net/tcp, tcp6)."""
     inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        lines = table.read_text().splitlines()[1:] if table.exists() else []  # tcp6: not without IPv6
+        for line in lines:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
                 inodes.add(fields[9])
@@ -60,7 +61,7 @@ def connections(root, port):
     for pid in family(root):
         try:
             links = [os.readlink(fd) for fd in Path("/proc/%d/fd" % pid).iterdir()]
-        except (FileNotFoundError, ProcessLookupError, OSError):
+        except OSError:  # it ended meanwhile
             continue
         count = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
         if count:

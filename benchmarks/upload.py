@@ -53,7 +53,7 @@ def upload(port, stop, offered):
 
 def run(url, directory):
     seeds = provisioned(url, HTTP_CLIENTS + 2 * HTTP_RUNS * RUN_USERS)
-    quiet, hostile, growth = [], [], 0
+    quiet, hostile, uploaded, growth = [], [], [], 0
     with serving(url, directory) as (port, server_pid):
         requests = verify_requests(seeds, time.time())
         warm_up(port, requests[:HTTP_CLIENTS])
@@ -71,6 +71,7 @@ def run(url, directory):
             hostile.append(measured_run(port, hostile_set, directory, server_pid))
             stop.set()
             uploader.join()
+            uploaded.append(offered["bytes"])
             growth = max(growth, *(_proc.memory(pid, "VmHWM") - rss for pid, rss in before.items()))
     for label, measured in (("quiet", quiet), ("during the upload", hostile)):
         for number, (count, elapsed, _, p99, held, _) in enumerate(measured, 1):
@@ -83,9 +84,8 @@ def run(url, directory):
                     "/".join(map(str, held)),
                 )
             )
-    print(
-        "  upload: %d MB offered per hostile run, %d connections in all" % (UPLOAD_BYTES >> 20, offered["connections"])
-    )
+    megabytes = ", ".join("%d" % (count >> 20) for count in uploaded)
+    print("  upload: MB offered in each hostile run: %s, %d connections in all" % (megabytes, offered["connections"]))
     print("  largest growth of a server process's peak RSS during an upload: %.1f MiB" % (growth / 2**20))
     quiet_rate, hostile_rate = (median(count / elapsed for count, elapsed, *_ in runs) for runs in (quiet, hostile))
     ratio = hostile_rate / quiet_rate

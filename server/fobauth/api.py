@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from fobauth import errors, settings
+from fobauth import apidoc, errors, settings
 from fobauth.frontroute import GuardedApp, PlainRoute
 from fobauth.limits import ErrorAnswers
 from fobauth.ratelimit import Rate, RateLimiter
@@ -233,26 +233,6 @@ def _lowly():
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-def _without_422(app):
-    """``app.openapi`` as FastAPI makes it, less the 422 answer FastAPI lists on every route with
-    parameters or a body: this API answers malformed input with 400 ``bad_request`` (ERRORS lists it),
-    and a client generated from the document must not wait for a 422 that never comes.  FastAPI's way
-    of extending the document: replace ``app.openapi`` (docs: "Extending OpenAPI")."""
-    generate = app.openapi
-
-    def openapi():
-        if app.openapi_schema is None:
-            schema = generate()
-            for operations in schema["paths"].values():
-                for operation in operations.values():
-                    operation["responses"].pop("422", None)
-            for name in ("HTTPValidationError", "ValidationError"):
-                schema.get("components", {}).get("schemas", {}).pop(name, None)
-        return app.openapi_schema
-
-    app.openapi = openapi
-
-
 def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAULT_SOURCE_RATE):
     """The ASGI application serving ``service`` to callers holding ``api_key``."""
     if not api_key:
@@ -393,10 +373,10 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         )
 
     app.include_router(router)
-    _without_422(app)
+    apidoc.without_422(app)
     open_paths = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url)
     # outermost: around every route, the portal mounted later included
     app.guard_options = dict(prefix=PREFIX, open_paths=open_paths, admit=gate.admit, respond_error=error_response)
-    # innermost of FastAPI's middleware: exceptions go no further out (its telemetry is further out)
+    # the innermost user middleware: exceptions go no further out (FastAPI's telemetry is further out)
     app.add_middleware(ErrorAnswers, respond_error=error_response)
     return app

@@ -10,7 +10,7 @@ right behind fobauth.limits.Guard.
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
-from starlette._utils import get_route_path  # the path Starlette's router matches (FastAPI uses it too)
+from starlette.routing import Match
 
 from fobauth.limits import Guard
 
@@ -28,26 +28,24 @@ class PlainRoute(APIRoute):
     def get_route_handler(self):
         return self._handler
 
-    def path_params(self, scope):
-        """The path parameters of a request for this route, else None: the route's own pattern."""
-        if scope["method"] not in self.methods:
-            return None
-        match = self.path_regex.match(get_route_path(scope))
-        return None if match is None else match.groupdict()
+    def request_for(self, scope):
+        """The scope of a request for this route (its method and path, as the router judges them, with
+        the path parameters), else None."""
+        match, child = self.matches(scope)
+        return {**scope, **child} if match is Match.FULL else None
 
-    async def answer(self, scope, receive, send, path_params):
-        scope["path_params"] = path_params
+    async def answer(self, scope, receive, send):
         response = await self._handler(Request(scope, receive))
         await response(scope, receive, send)
 
 
 class GuardedApp(FastAPI):
-    """FastAPI with fobauth.limits.Guard in front of everything FastAPI adds, and ``front_route`` (a
-    PlainRoute) answered right behind the Guard.  Verification, the request a bank sends for every
-    login, thus skips FastAPI's seven middleware and router layers, which cost it about 100 µs of the
-    580 µs of Python a verification took (docs/server.md, Performance); the Guard's limits, key check
-    and error answers stay the same for every request.  FastAPI's telemetry (around everything) still
-    opens a span for it, without the route's name, which the router gives."""
+    """FastAPI with fobauth.limits.Guard in front of everything FastAPI adds (but the request telemetry
+    of ``FastAPI.__call__``, around everything), and ``front_route`` (a PlainRoute) answered right
+    behind the Guard.  Verification, the request a bank sends for every login, thus skips FastAPI's
+    seven middleware and router layers, which cost it about 100 µs of the 580 µs of Python a
+    verification took (docs/server.md, Performance); the Guard's limits, key check and error answers
+    stay the same for every request."""
 
     guard_options = None  # fobauth.limits.Guard's keyword arguments
     front_route = None
@@ -57,9 +55,9 @@ class GuardedApp(FastAPI):
         route = self.front_route
 
         async def app(scope, receive, send):
-            path_params = route.path_params(scope) if scope["type"] == "http" else None
-            if path_params is None:
+            request = route.request_for(scope) if scope["type"] == "http" else None
+            if request is None:
                 return await inner(scope, receive, send)
-            return await route.answer(scope, receive, send, path_params)
+            return await route.answer(request, receive, send)
 
         return Guard(app, **self.guard_options)

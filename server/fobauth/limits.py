@@ -190,6 +190,8 @@ class ErrorAnswers:
         self._respond_error = respond_error
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
         started = False
 
         async def tracking_send(message):
