@@ -6,7 +6,9 @@ The server's libraries are imported when the command runs, not when `fob` starts
 import base64
 import ipaddress
 import os
+import shutil
 import sys
+import tempfile
 
 from fobauth import settings
 from fobhost.errors import UsageError
@@ -122,8 +124,10 @@ def run(args):
         uvicorn.run(app, **options)
         return 0
     service.engine.dispose()
+    counts = tempfile.mkdtemp(prefix="fob-serve-")  # fobauth.balance: the workers' connection counts
     os.environ.update(  # the worker processes assemble their own service from these
         {
+            settings.WORKER_COUNTS_ENV: counts,
             settings.DB_ENV: url,
             settings.API_KEY_ENV: key,
             settings.SEED_KEY_ENV: base64.b64encode(runtime.seed_key(args.seed_key_file)).decode(),
@@ -131,5 +135,8 @@ def run(args):
             settings.SOURCE_RATE_ENV: str(source_rate),
         }
     )
-    uvicorn.run("fobauth.runtime:app_from_environment", factory=True, workers=args.workers, **options)
+    try:
+        uvicorn.run("fobauth.runtime:app_from_environment", factory=True, workers=args.workers, **options)
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
     return 0

@@ -24,23 +24,38 @@ import logging
 from starlette._utils import get_route_path  # the path Starlette's router matches (FastAPI uses it too)
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from fobauth import settings
+from fobauth import balance, settings
 
 log = logging.getLogger("fobauth.limits")
 
 
 class LimitedHttpTools(HttpToolsProtocol):
-    """uvicorn's httptools protocol, refusing a request whose line and headers pass MAX_HEAD_BYTES."""
+    """uvicorn's httptools protocol, refusing a request whose line and headers pass MAX_HEAD_BYTES; with
+    several workers, also ending connections of a worker holding more than its share (fobauth.balance)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._head_bytes = 0  # of the request whose head is arriving
         self._in_head = True
         self._completed = 0  # requests read whole on this connection
+        self._counts = balance.worker_counts()
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        if self._counts:
+            self._counts.opened()
+
+    def connection_lost(self, exc):
+        super().connection_lost(exc)
+        if self._counts:
+            self._counts.closed()
 
     def on_headers_complete(self):
         self._in_head = False
         super().on_headers_complete()
+        cycle = self.cycle
+        if self._counts and cycle and cycle.keep_alive and not cycle.response_complete and self._counts.crowded():
+            cycle.keep_alive = False  # answered with Connection: close; the client reconnects elsewhere
 
     def on_message_complete(self):
         super().on_message_complete()

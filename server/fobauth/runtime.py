@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from fobauth import portal, seedbox, settings
+from fobauth import balance, portal, seedbox, settings
 from fobauth.api import create_app
 from fobauth.database import make_engine, upgrade
 from fobauth.ratelimit import Rate
@@ -142,5 +142,6 @@ def app_from_environment():
     user_rate = Rate.parse(os.environ.get(USER_RATE_ENV) or DEFAULT_USER_RATE)
     source_rate = Rate.parse(os.environ.get(SOURCE_RATE_ENV) or DEFAULT_SOURCE_RATE)
     app = build_app(service, api_key(None), user_rate, source_rate)
+    balance.worker_counts()  # published before the first client comes (fobauth.balance)
     settle_heap()
     return app

@@ -29,6 +29,7 @@ API_KEY_ENV = "FOB_API_KEY"
 SEED_KEY_ENV = "FOB_SEED_KEY"
 USER_RATE_ENV = "FOB_USER_RATE"
 SOURCE_RATE_ENV = "FOB_SOURCE_RATE"
+WORKER_COUNTS_ENV = "FOB_WORKER_COUNTS"  # the directory where `fob serve`'s workers publish their clients
 
 
 ROLES = ("master", "admin", "user")
