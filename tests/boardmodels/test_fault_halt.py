@@ -20,11 +20,18 @@ def _average_ua(fob, start, end, latch):
     return (charge[end] - charge[start]) / (end - start)
 
 
+def _switched_on_damaged(make_fob, board, part):
+    """A latch-build fob with ``part`` damaged, switched on by a press at 10 s (its only way on)."""
+    fob = make_fob(board, latch=True)
+    fob.damage(part)
+    fob.press_at(10)
+    return fob
+
+
 @pytest.mark.parametrize("board", BOARDS)
 def test_the_latch_build_halts_on_fault_then_draws_only_the_latch_leakage(make_fob, board):
-    fob = make_fob(board, latch=True)
-    fob.damage("fobcore.app")  # a half-copied firmware: the board driver works, the app does not
-    fob.press_at(10)
+    # a half-copied firmware: the board driver works, the app does not
+    fob = _switched_on_damaged(make_fob, board, "fobcore.app")
     drawn = _average_ua(fob, 200, HOUR, latch=True)
     assert [cause for _, cause in fob.boots] == [ports.PWRON_RESET, ports.HARD_RESET, ports.HARD_RESET]
     assert frames_between(fob, 10, 60)[-1:] == [FAULT]
@@ -34,9 +41,7 @@ def test_the_latch_build_halts_on_fault_then_draws_only_the_latch_leakage(make_f
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_a_press_after_the_halt_gives_three_more_tries(make_fob, board):
-    fob = make_fob(board, latch=True)
-    fob.damage("fobcore.app")
-    fob.press_at(10)
+    fob = _switched_on_damaged(make_fob, board, "fobcore.app")
     fob.press_at(HOUR)
     fob.run_until(HOUR + 120)
     assert [round(t) for t, cause in fob.boots if cause == ports.PWRON_RESET] == [10, HOUR]
@@ -57,9 +62,7 @@ def test_the_plain_build_sleeps_after_the_fault_screen(make_fob, board):
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_a_failing_board_driver_halts_awake_and_never_boots_again(make_fob, board):
-    fob = make_fob(board, latch=True)
-    fob.damage("board")
-    fob.press_at(10)
+    fob = _switched_on_damaged(make_fob, board, "board")
     fob.run_until(HOUR)
     assert len(fob.boots) == 3  # two resets, then the halt: it holds the latch (no driver to release it)
     assert fob.world.ledger.state("mcu") != "off"
