@@ -16,7 +16,6 @@ import sys
 import tempfile
 import threading
 import time
-import tty
 from pathlib import Path
 
 from flashimage import board_firmware, flash_unix_firmware, store_record
@@ -26,6 +25,7 @@ from fobcore.record import decode
 from fobcore.wire import encode_frame
 from fobsim.micropython_engine import read_display
 from fobsim.models.fob import Fob
+from fobsim.ptyport import close_quietly, open_raw
 from mpvm import UNIX_MICROPYTHON, UNIX_RUNNER, make_image, run_on_image
 
 FOB = str(Path(sys.executable).with_name("fob"))
@@ -74,9 +74,7 @@ class Session:
     a reset boots the image again, as on the board."""
 
     def __init__(self, board, flash, heapsize, clock_set=False):
-        self.master, slave = os.openpty()
-        tty.setraw(slave)
-        self.port = slave
+        self.master, self.port = open_raw()
         self.engine = MicroPythonEngine(board_firmware(board), heapsize, skip_idle=False, serial=self.master)
         self.fob = Fob(board, flash, utc=time.time(), usb=True, engine=self.engine)
         if clock_set:
@@ -96,11 +94,9 @@ class Session:
         return self
 
     def __exit__(self, *exc):
-        self.engine.stop()
+        self.engine.stop()  # no VM starts after it (MicroPythonEngine.stop, under its start lock)
         self._thread.join(timeout=30)
-        self.engine.stop()  # no VM may outlive the session (the thread is a daemon)
-        os.close(self.master)
-        os.close(self.port)
+        close_quietly(self.master, self.port)
 
     def send(self, data):
         os.write(self.port, data)

@@ -200,9 +200,7 @@ class _Link:
         try:
             value = self._call(target, name, args, kwargs)
             kind, body = self._encode(value)
-        except scheduler.Interrupt:
-            raise
-        except OSError as error:
+        except OSError as error:  # scheduler.Interrupt (a BaseException) passes through
             kind, body = "e", str(error.errno if error.errno is not None else error.args[0])  # OSError(EIO)
         except Exception as error:  # noqa: BLE001 -- raised again in the VM, as the port would
             kind, body = "x", "%s:%s" % (type(error).__name__, error)

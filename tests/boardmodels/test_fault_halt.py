@@ -7,6 +7,7 @@ from fobsim.models import ports
 
 BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
 HOUR = 3600
+SWITCHED_ON = 10  # seconds: the press that switches a latch-build fob on
 FAULT = message_frame("FAULT", "RESTART")
 
 
@@ -21,10 +22,10 @@ def _average_ua(fob, start, end, latch):
 
 
 def _switched_on_damaged(make_fob, board, part):
-    """A latch-build fob with ``part`` damaged, switched on by a press at 10 s (its only way on)."""
+    """A latch-build fob with ``part`` damaged, switched on by a press (its only way on)."""
     fob = make_fob(board, latch=True)
     fob.damage(part)
-    fob.press_at(10)
+    fob.press_at(SWITCHED_ON)
     return fob
 
 
@@ -34,7 +35,7 @@ def test_the_latch_build_halts_on_fault_then_draws_only_the_latch_leakage(make_f
     fob = _switched_on_damaged(make_fob, board, "fobcore.app")
     drawn = _average_ua(fob, 200, HOUR, latch=True)
     assert [cause for _, cause in fob.boots] == [ports.PWRON_RESET, ports.HARD_RESET, ports.HARD_RESET]
-    assert frames_between(fob, 10, 60)[-1:] == [FAULT]
+    assert frames_between(fob, SWITCHED_ON, 60)[-1:] == [FAULT]
     assert fob.world.ledger.state("mcu") == "off", "the halt kept the latch held"
     assert drawn <= fob.profile.current("latch", "off")
 
@@ -44,7 +45,7 @@ def test_a_press_after_the_halt_gives_three_more_tries(make_fob, board):
     fob = _switched_on_damaged(make_fob, board, "fobcore.app")
     fob.press_at(HOUR)
     fob.run_until(HOUR + 120)
-    assert [round(t) for t, cause in fob.boots if cause == ports.PWRON_RESET] == [10, HOUR]
+    assert [round(t) for t, cause in fob.boots if cause == ports.PWRON_RESET] == [SWITCHED_ON, HOUR]
     assert len(fob.boots) == 6
     assert frames_between(fob, HOUR, HOUR + 60)[-1:] == [FAULT]
     assert fob.world.ledger.state("mcu") == "off"
