@@ -30,6 +30,7 @@ from starlette.responses import Response
 
 from fobauth import apidoc, errors, settings
 from fobauth.frontroute import GuardedApp, PlainRoute
+from fobauth.handoff import Handoff
 from fobauth.limits import ErrorAnswers
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.seedbox import SeedKeyError
@@ -271,12 +272,12 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
 
     # Verification, the load a bank sends, is answered in front of FastAPI's layers (GuardedApp), on as
     # many threads as the pool has database connections: more would only queue for the pool and compete
-    # for the GIL (docs/server.md).
+    # for the GIL (docs/server.md).  A pool of no fixed size (NullPool) gets as many as an executor would.
     pool_size = getattr(service.engine.pool, "size", None)
-    verifier = concurrent.futures.ThreadPoolExecutor(pool_size() if callable(pool_size) else None, "verify")
+    verifier = Handoff(pool_size() if callable(pool_size) else min(32, (os.cpu_count() or 1) + 4), "verify")
 
     async def verify(body: Verification, user_id: UserId) -> Verified:
-        await asyncio.get_running_loop().run_in_executor(verifier, service.verify, user_id, body.code)
+        await verifier.call(service.verify, user_id, body.code)
         return Verified(user_id=user_id, verified=True)
 
     async def answer_verify(request):
