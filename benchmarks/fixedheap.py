@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the VM
 import fixedheap  # noqa: E402
 import wasmheap  # noqa: E402
 
+from fobsim.models.fob import BOARDS  # noqa: E402
+
 # Where the bisection looks: below LOW nothing fits the live set, above HIGH everything works.
 LOW, HIGH = 64 * 1024, 256 * 1024
 
@@ -36,7 +38,7 @@ def main():
         "of the heap below, tools/mpvm/machinelink.py (machine forwarded to the board models) holds %d bytes;"
         " a board's machine module is built in" % fixedheap.link_heap()
     )
-    for board in fixedheap.BOARDS:
+    for board in BOARDS:
         unix_port_figures(board)
     wasm32()
 
@@ -89,7 +91,7 @@ def wasm32():
                 needed // 1024,
                 time.monotonic() - started,
                 sum(len(runs) for runs in probes.values()),
-                ", ".join("%s %d KiB" % (b, fixedheap.MINIMUM[(b, name)] / ratio // 1024) for b in fixedheap.BOARDS),
+                ", ".join("%s %d KiB" % (b, fixedheap.MINIMUM[(b, name)] / ratio // 1024) for b in BOARDS),
             )
         )
         if failed:

@@ -30,7 +30,6 @@ from mpvm import UNIX_MICROPYTHON, UNIX_RUNNER, make_image, run_on_image
 
 FOB = str(Path(sys.executable).with_name("fob"))
 BIG_HEAP = 4 * 1024 * 1024
-BOARDS = ("rp2-pico-ssd1306", "esp32c3-ssd1306")
 # The documented minimum fixed heap on the unix port (64-bit) per board, docs/firmware.md: the
 # bisected figure of `make bench` with margin: it wanders by several KiB from run to run (fragmentation).
 MINIMUM = {

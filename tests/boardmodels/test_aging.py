@@ -8,6 +8,7 @@ import pytest
 from modelfob import SEED, SERIAL, START, exchange
 
 from fobcore import clocksync
+from fobsim.models.fob import BOARDS
 
 AGING = 0x10  # the DS3231's aging offset register
 
@@ -22,7 +23,7 @@ def _sync_fields(aging, new_time=START + 4):
     return fields
 
 
-@pytest.mark.parametrize("board", ["rp2-pico-ssd1306", "esp32c3-ssd1306"])
+@pytest.mark.parametrize("board", BOARDS)
 def test_with_a_ds3231_challenge_shows_the_trim_and_sync_writes_it(make_fob, board):
     fob = make_fob(board, usb=True)
     fob.ds3231.regs[AGING] = 0xFD  # -3
@@ -44,7 +45,7 @@ def test_a_c3_without_ds3231_says_the_trim_is_unsupported(make_fob):
     assert synced == "unsupported", sync
 
 
-@pytest.mark.parametrize("board", ["rp2-pico-ssd1306", "esp32c3-ssd1306"])
+@pytest.mark.parametrize("board", BOARDS)
 def test_challenges_never_repeat_even_where_the_ports_random_source_does(make_fob, board):
     fob = make_fob(board, usb=True)
     fob.flash.urandom = bytes  # a source that gives the same bytes every time

@@ -12,7 +12,7 @@ from modelfob import SERIAL, START
 
 from fobcore import base32, wire
 from fobcore.record import Record, Store, encode
-from fobsim.models.fob import Fob
+from fobsim.models.fob import BOARDS, Fob
 
 EXPIRY = START + 2 * 365 * 86400
 OLD = Record(bytes(range(20)), "sha1", 6, 30, SERIAL, START + 365 * 86400, sealed=False)
@@ -31,7 +31,7 @@ def _frame(seq, command, fields=()):
     return wire.encode_frame(seq, wire.format_fields(command, fields))
 
 
-@pytest.mark.parametrize("board", ["rp2-pico-ssd1306", "esp32c3-ssd1306"])
+@pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("budget", [0, 1, 17, 40, len(encode(NEW)) - 1, "before rename", None])
 def test_power_cut_during_provision_keeps_the_old_or_the_new_record(tmp_path, board, budget):
     fob = Fob(board, tmp_path / "flash", utc=START, usb=True)

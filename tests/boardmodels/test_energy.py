@@ -5,7 +5,7 @@ import json
 import pytest
 
 from fobsim.models import energy, power
-from fobsim.models.fob import Fob
+from fobsim.models.fob import BOARDS, Fob
 from fobsim.models.image import ROOT
 
 
@@ -26,7 +26,7 @@ def test_the_latch_builds_meet_the_five_year_targets(figures):
 
 
 def test_every_current_in_every_profile_names_its_source():
-    for board in energy.BOARDS:
+    for board in BOARDS:
         profile = power.load(board)
         assert profile.sources and all(source.strip() for source in profile.sources.values())
 

@@ -4,8 +4,8 @@ import pytest
 from modelfob import frames_between, message_frame
 
 from fobsim.models import ports
+from fobsim.models.fob import BOARDS
 
-BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
 HOUR = 3600
 SWITCHED_ON = 10  # seconds: the press that switches a latch-build fob on
 FAULT = message_frame("FAULT", "RESTART")

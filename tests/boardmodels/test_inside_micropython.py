@@ -13,8 +13,8 @@ from modelfob import code_frame, frames_between, message_frame, provisioned, wok
 from modelvm import MicroPythonEngine
 
 from fobsim.models import ports
+from fobsim.models.fob import BOARDS
 
-BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
 ASLEEP = 40  # pressed 10 s after the display timed out (30 s after the boot's press)
 
 

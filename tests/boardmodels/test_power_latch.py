@@ -4,8 +4,8 @@ import pytest
 from modelfob import code_frame, frames_between, woke_time
 
 from fobsim.models import ports
+from fobsim.models.fob import BOARDS
 
-BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
 HOUR = 3600
 
 

@@ -8,7 +8,7 @@ A second count would show as an extra press: the display timeout restarted, the 
 import pytest
 from modelfob import code_frame
 
-BOARDS = ["rp2-pico-ssd1306", "esp32c3-ssd1306"]
+from fobsim.models.fob import BOARDS
 
 
 def _running_window(fob, after, length=0.005):

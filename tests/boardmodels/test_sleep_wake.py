@@ -4,6 +4,7 @@ import pytest
 from modelfob import code_frame, frames_between, message_frame, woke_time
 
 from fobsim.models import ports
+from fobsim.models.fob import BOARDS
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -62,7 +63,7 @@ def test_c3_without_ds3231_after_power_loss_shows_clock(make_fob):
     assert fob.screens()[-1][1] == message_frame("CLOCK")
 
 
-@pytest.mark.parametrize("board", ["rp2-pico-ssd1306", "esp32c3-ssd1306"])
+@pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("fault", ["missing", "ones", "bcd", "osf"])
 def test_a_faulty_ds3231_shows_clock_never_a_code(make_fob, board, fault):
     fob = make_fob(board, ds3231=fault != "missing")
@@ -75,7 +76,7 @@ def test_a_faulty_ds3231_shows_clock_never_a_code(make_fob, board, fault):
     assert fob.screens()[-1][1] == message_frame("CLOCK")
 
 
-@pytest.mark.parametrize("board", ["rp2-pico-ssd1306", "esp32c3-ssd1306"])
+@pytest.mark.parametrize("board", BOARDS)
 def test_button_held_through_boot_and_bouncing_shows_one_code(make_fob, board):
     fob = make_fob(board)
     fob.press_at(0.0, hold=3.0)  # held from power-on

@@ -9,8 +9,9 @@ damaged record.
 """
 
 import pytest
-from fixedheap import BOARDS, ESTIMATE_32_BIT, MINIMUM, SCENARIOS
+from fixedheap import ESTIMATE_32_BIT, MINIMUM, SCENARIOS
 
+from fobsim.models.fob import BOARDS
 from mpvm import ROOT
 
 # Where the failure is checked: below the live heap (about 97 KB after the first INFO, 64-bit) nothing

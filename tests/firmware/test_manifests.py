@@ -4,6 +4,7 @@ import pytest
 from flashimage import flash_firmware
 
 from fobhost.flashing import SOURCE_ROOT, BoardPackage
+from fobsim.models.fob import BOARDS as MODELLED
 
 BOARDS = sorted(p.parent.name for p in (SOURCE_ROOT / "boards").glob("*/manifest.py"))
 
@@ -29,8 +30,8 @@ class Manifest:
         self.frozen[name] = (self.folder / base_path / name).resolve()
 
 
-def test_the_real_boards_have_manifests():
-    assert BOARDS == ["esp32c3-ssd1306", "rp2-pico-ssd1306"]
+def test_the_real_boards_have_manifests_and_models():
+    assert BOARDS == ["esp32c3-ssd1306", "rp2-pico-ssd1306"] == sorted(MODELLED)
 
 
 @pytest.mark.parametrize("board", BOARDS)

@@ -15,6 +15,7 @@ import pytest
 from fobhost import flashing
 from fobhost.cli import main
 from fobhost.ptydevice import PtyDevice
+from fobsim.models.fob import BOARDS
 from mpvm import VERSIONS, run
 
 
@@ -52,7 +53,7 @@ def test_dry_run_prints_the_plan_and_sends_nothing(capsys, tmp_path):
 
 
 def test_every_board_has_a_plan(capsys):
-    for board in ("rp2-pico-ssd1306", "esp32c3-ssd1306"):
+    for board in BOARDS:
         assert main(["flash", "--board", board, "--port", "/dev/ttyACM0", "--dry-run"]) == 0
         assert "reset the board" in capsys.readouterr().out
 

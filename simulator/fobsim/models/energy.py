@@ -16,7 +16,6 @@ from fobsim.models import fob as models
 from fobsim.models import power
 from fobsim.models.image import ROOT
 
-BOARDS = ("rp2-pico-ssd1306", "esp32c3-ssd1306")
 START = 1_800_000_010
 PRESS_AT = 120.0
 QUIET = (50.0, 110.0)  # after the boot's display time, before the press
@@ -61,7 +60,7 @@ def measure(board, variant, flash_dir):
     return Figures(board, variant, cell, press_uas / 3.6e6, standby_ua, first, self_discharge)
 
 
-def measure_all(boards=BOARDS):
+def measure_all(boards=models.BOARDS):
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         for board in boards:

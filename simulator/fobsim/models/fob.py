@@ -18,7 +18,8 @@ from fobcore.monofb import FrameBuffer as _MonoFrameBuffer
 from fobhost.flashing import BOARDS_DIR, MAIN_PY
 from fobsim.models import devices, image, ports, power, scheduler, world
 
-PORTS = {"rp2-pico-ssd1306": "rp2", "esp32c3-ssd1306": "esp32"}
+PORTS = {"rp2-pico-ssd1306": "rp2", "esp32c3-ssd1306": "esp32"}  # each physical board in boards/ and its port
+BOARDS = tuple(PORTS)
 LATCH_RC_SECONDS = 1.0  # the latch's gate RC keeps the supply on this long after a press (docs/hardware.md)
 
 
