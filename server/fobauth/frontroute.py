@@ -2,7 +2,7 @@
 
 A bank sends a verification for every login; for it, FastAPI's dependency
 solving, response-model validation, middleware and router cost more CPU than
-the rest of the request (docs/server.md, Performance).  ``PlainRoute`` keeps
+the rest of the request (docs/server-performance.md).  ``PlainRoute`` keeps
 the route's declaration (the OpenAPI document describes it like any other)
 with a plain Starlette handler; ``GuardedApp`` answers requests matching it
 right behind fobauth.limits.Guard.
@@ -19,7 +19,7 @@ class PlainRoute(APIRoute):
     """A route that FastAPI documents from its declaration like any other, but that is answered by
     ``handler(request)``, a plain Starlette handler, instead of FastAPI's dependency solving and
     response-model validation: for verification, where those cost more CPU than the rest of the request
-    (docs/server.md, Performance).  The handler validates with the models the declaration names."""
+    (docs/server-performance.md).  The handler validates with the models the declaration names."""
 
     def __init__(self, path, endpoint, *, handler, **options):
         self._handler = handler
@@ -44,7 +44,7 @@ class GuardedApp(FastAPI):
     of ``FastAPI.__call__``, around everything), and ``front_route`` (a PlainRoute) answered right
     behind the Guard.  Verification, the request a bank sends for every login, thus skips FastAPI's
     seven middleware and router layers, which cost it about 100 µs of the 580 µs of Python a
-    verification took (docs/server.md, Performance); the Guard's limits, key check and error answers
+    verification took (docs/server-performance.md); the Guard's limits, key check and error answers
     stay the same for every request."""
 
     guard_options = None  # fobauth.limits.Guard's keyword arguments

@@ -92,7 +92,7 @@ def test_the_openapi_document_describes_the_route_as_fastapi_declares_it(client)
 
 
 def test_verification_is_answered_in_front_of_fastapis_layers_and_nothing_else_is(bank, client):
-    """The load a bank sends skips FastAPI's middleware and router (docs/server.md, Performance); every
+    """The load a bank sends skips FastAPI's middleware and router (docs/server-performance.md); every
     other request still passes through them, a middleware added to the app included."""
     entered = []
 
