@@ -3,6 +3,7 @@ and changes nothing."""
 
 import pytest
 from fastapi.testclient import TestClient
+from portal.harness import API_KEY, build_app
 from portal.pages import CONFIRMATION, csrf_of, login, submit
 from sqlalchemy import func, select
 
@@ -127,6 +128,16 @@ def test_unknown_pages_and_methods_are_answered_plainly(browser_client):
     assert browser_client.get("/nowhere").status_code == 404
     assert browser_client.get("/logout").status_code == 405
     assert browser_client.get("/api/v1/nowhere").json()["error"] in ("not_found", "unauthorized")
+
+
+def test_a_mistyped_api_route_is_answered_as_the_api_does_under_a_root_path_too(service, clock):
+    """Behind a proxy that mounts the service under a prefix (uvicorn --root-path), an API caller's
+    mistyped route is still the API's JSON 404, not the portal's page."""
+    keyed = {"Authorization": "Bearer " + API_KEY}
+    for root in ("", "/bank"):
+        with TestClient(build_app(service, clock), root_path=root, headers=keyed) as client:
+            answer = client.get(root + "/api/v1/nowhere")
+            assert answer.status_code == 404 and answer.json()["error"] == "not_found"
 
 
 def test_only_pages_from_this_site_may_frame_or_submit_and_nothing_is_cached(browser_client):

@@ -12,6 +12,7 @@ import math
 import time
 from pathlib import Path
 
+from starlette._utils import get_route_path  # the path Starlette's router matches
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException
@@ -332,7 +333,7 @@ class Portal:
         return self.message(request, t("error.title"), text, error.status)
 
     async def http_error(self, request, error):
-        if request.url.path.startswith(PREFIX + "/"):  # an API caller mistyped a route: answer as the API does
+        if get_route_path(request.scope).startswith(PREFIX + "/"):  # an API caller mistyped a route: as the API
             return JSONResponse({"error": "not_found", "message": "Not Found"}, 404)
         t = self.t(request)
         texts = {403: "error.forbidden_page", 404: "error.not_found"}
