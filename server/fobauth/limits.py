@@ -25,13 +25,15 @@ from starlette._utils import get_route_path  # the path Starlette's router match
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fobauth import balance, settings
+from fobauth.onewrite import Coalesced
 
 log = logging.getLogger("fobauth.limits")
 
 
 class LimitedHttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request whose line and headers pass MAX_HEAD_BYTES; with
-    several workers, also ending connections of a worker holding more than its share (fobauth.balance)."""
+    several workers, also ending connections of a worker holding more than its share (fobauth.balance);
+    each response's head and body go out in one write (fobauth.onewrite)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,6 +58,8 @@ class LimitedHttpTools(HttpToolsProtocol):
         cycle = self.cycle
         if self._counts and cycle and cycle.keep_alive and not cycle.response_complete and self._counts.crowded():
             cycle.keep_alive = False  # answered with Connection: close; the client reconnects elsewhere
+        if cycle is not None and cycle.transport is self.transport:  # a new request's response
+            cycle.transport = Coalesced(self.transport, self.loop)
 
     def on_message_complete(self):
         super().on_message_complete()
