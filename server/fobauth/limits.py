@@ -25,7 +25,7 @@ from starlette._utils import get_route_path  # the path Starlette's router match
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fobauth import balance, settings
-from fobauth.onewrite import Coalesced
+from fobauth.onewrite import HeadJoined
 
 log = logging.getLogger("fobauth.limits")
 
@@ -59,7 +59,7 @@ class LimitedHttpTools(HttpToolsProtocol):
         if self._counts and cycle and cycle.keep_alive and not cycle.response_complete and self._counts.crowded():
             cycle.keep_alive = False  # answered with Connection: close; the client reconnects elsewhere
         if cycle is not None and cycle.transport is self.transport:  # a new request's response
-            cycle.transport = Coalesced(self.transport, self.loop)
+            cycle.transport = HeadJoined(self.transport, self.loop)
 
     def on_message_complete(self):
         super().on_message_complete()

@@ -3,10 +3,15 @@
 uvicorn writes a response's status line and headers when the app sends
 ``http.response.start``, and its body at ``http.response.body``: two send()
 calls for a verification's answer of a few dozen bytes, two TCP segments, two
-wake-ups of the client.  ``Coalesced`` stands in for the transport of one
-request's response (fobauth.limits.LimitedHttpTools puts it there) and sends
-what the response writes in one pass of the event loop as one write.  An
-answer whose parts come in later passes (a stream) is sent as it comes.
+wake-ups of the client.  ``HeadJoined`` stands in for the transport of one
+request's response (fobauth.limits.LimitedHttpTools puts it there): the
+response's first write waits for its second and goes out with it, where
+uvicorn wrote before, so nothing else on the connection (uvicorn's own error
+answers, end of stream, shutdown) can come between.  A first write left alone
+(a head whose body is slow to come) goes out at the end of the event loop's
+pass.  Joining every write of a pass instead lost answers under uvloop: bytes
+the loop read in that pass could close the connection first (a review's
+experiments; tests/server/test_onewrite.py runs them on uvloop).
 
 Measured on 2026-12-02, in three sets of four or five interleaved pairs of
 wrk runs against two workers on PostgreSQL (medians per set): the server's
@@ -17,25 +22,31 @@ send() less per answer for certain.
 """
 
 
-class Coalesced:
-    """``transport`` for one response, its writes of one event-loop pass joined (``loop.call_soon``)."""
+class HeadJoined:
+    """``transport`` for one response, whose first write goes out with its second."""
 
     def __init__(self, transport, loop):
         self._transport = transport
         self._loop = loop
-        self._pending = []
+        self._first = True
+        self._held = None
 
     def write(self, data):
-        if not self._pending:
+        if self._first:
+            self._first = False
+            self._held = data
             self._loop.call_soon(self.flush)
-        self._pending.append(data)
+        elif self._held is not None:
+            held, self._held = self._held, None
+            self._transport.write(held + data)
+        else:
+            self._transport.write(data)
 
     def flush(self):
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
+        if self._held is not None:
+            held, self._held = self._held, None
+            if not self._transport.is_closing():  # the connection is gone: uvloop would raise
+                self._transport.write(held)
 
     def close(self):
         self.flush()

@@ -1,13 +1,20 @@
 """A response's head and body reach the socket in one write (fobauth.onewrite), through the protocol
-`fob serve` runs (fobauth.limits.LimitedHttpTools) with a transport that records what is written."""
+`fob serve` runs (fobauth.limits.LimitedHttpTools): with a transport that records what is written, and
+on a real uvicorn server on uvloop, as `fob serve` runs, where nothing on the connection may overtake
+or lose an answer."""
 
 import asyncio
+import socket
+import threading
+import time
 
+import pytest
+import uvicorn
 from starlette.responses import JSONResponse, StreamingResponse
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from fobauth.limits import LimitedHttpTools
+from fobauth.limits import LimitedHttpTools, uvicorn_options
 
 REQUEST = b"GET /x HTTP/1.1\r\nHost: fob\r\n\r\n"
 
@@ -97,3 +104,59 @@ def test_a_streamed_answer_is_sent_as_it_comes():
     writes = asyncio.run(main())
     assert writes[0].startswith(b"HTTP/1.1 200") and b"first" in writes[0]
     assert b"second" not in writes[0] and b"second" in b"".join(writes)  # the head and first part did not wait
+
+
+async def slow_or_fast(scope, receive, send):
+    if scope["type"] == "http":
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.3)
+        await JSONResponse({"path": scope["path"]})(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A uvicorn server with `fob serve`'s protocol options on uvloop; its port."""
+    config = uvicorn.Config(slow_or_fast, host="127.0.0.1", port=0, loop="uvloop", log_config=None, **uvicorn_options())
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.01)  # polling for the server to listen
+    yield running.servers[0].sockets[0].getsockname()[1]
+    running.should_exit = True
+    thread.join(10)
+
+
+def exchange(port, *parts, pause=0.1, half_close=False):
+    """What the server sends back on one connection for ``parts`` sent ``pause`` seconds apart."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        for number, part in enumerate(parts):
+            if number:
+                time.sleep(pause)  # the later part arrives while the server works on the first
+            client.sendall(part)
+        if half_close:
+            client.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+        return received
+
+
+def get(path):
+    return b"GET %s HTTP/1.1\r\nHost: fob\r\n\r\n" % path
+
+
+@pytest.mark.parametrize(
+    "bad, status",
+    [(b"\x01BAD request\r\n\r\n", b"400"), (b"GET /big HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n", b"431")],
+)
+def test_an_answer_is_sent_before_the_error_answer_to_a_bad_request_after_it(server, bad, status):
+    received = exchange(server, get(b"/slow") + get(b"/next"), bad)
+    slow = received.find(b'{"path":"/slow"}')
+    assert slow != -1 and received.find(b"HTTP/1.1 " + status) > slow
+
+
+def test_a_client_that_stopped_sending_gets_its_answers(server):
+    assert b'{"path":"/slow"}' in exchange(server, get(b"/slow") + get(b"/next"), half_close=True)
+    for _ in range(10):
+        assert b'{"path":"/one"}' in exchange(server, get(b"/one"), half_close=True)
