@@ -68,7 +68,7 @@ def unix_port_figures(board):
         if unsafe:
             print("  UNSAFE failures at: %s KiB" % ", ".join(str(h // 1024) for h in sorted(unsafe)))
         if needed > documented:
-            print("  MORE than the documented minimum: update MINIMUM in tests/fixedheap.py and docs/firmware.md")
+            print("  MORE than the documented minimum: update MINIMUM in tests/fixedheap.py and docs/firmware-heap.md")
 
 
 def wasm32():

@@ -30,7 +30,7 @@ from mpvm import UNIX_MICROPYTHON, UNIX_RUNNER, make_image, run_on_image
 
 FOB = str(Path(sys.executable).with_name("fob"))
 BIG_HEAP = 4 * 1024 * 1024
-# The documented minimum fixed heap on the unix port (64-bit) per board, docs/firmware.md: the
+# The documented minimum fixed heap on the unix port (64-bit) per board, docs/firmware-heap.md: the
 # bisected figure of `make bench` with margin: it wanders by several KiB from run to run (fragmentation).
 MINIMUM = {
     ("rp2-pico-ssd1306", "sealed fob in use"): 208 * 1024,

@@ -16,7 +16,7 @@ from mpvm import ROOT
 
 # Where the failure is checked: below the live heap (about 97 KB after the first INFO, 64-bit) nothing
 # can work.  Between that and the bisected need the outcome flips with changes elsewhere (a few lines
-# more in the VM's runner moved the need by 5-11 KiB; docs/firmware.md): every probe of `make bench` in
+# more in the VM's runner moved the need by 5-11 KiB; docs/firmware-heap.md): every probe of `make bench` in
 # that zone is judged the same way.
 TOO_SMALL = 96 * 1024
 CASES = [(board, scenario) for board in BOARDS for scenario in sorted(SCENARIOS)]
@@ -37,7 +37,7 @@ def test_on_too_small_a_heap_the_fob_fails_safely(board, scenario):
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_the_docs_state_the_tested_minimum_and_its_32_bit_estimate(board):
-    text = (ROOT / "docs" / "firmware.md").read_text()
+    text = (ROOT / "docs" / "firmware-heap.md").read_text()
     names = ("sealed fob in use", "provisioning session")
     minimum = [MINIMUM[(board, name)] for name in names]
     row = "| %s | documented minimum (tests/fixedheap.py `MINIMUM`, tested) | %d KiB | %d KiB |"
