@@ -3,7 +3,7 @@
 import pytest
 from modelfob import frames_between, message_frame
 
-from fobsim.models import ports
+from fobsim.models import energy, ports
 from fobsim.models.fob import BOARDS
 
 HOUR = 3600
@@ -13,11 +13,7 @@ FAULT = message_frame("FAULT", "RESTART")
 
 def _average_ua(fob, start, end, latch):
     """The mean current drawn from the cell between world times ``start`` and ``end``."""
-    snapshots = {}
-    for t in (start, end):
-        fob.world.at(t, lambda t=t: snapshots.setdefault(t, fob.world.ledger.totals()))
-    fob.run_until(end + 1)
-    charge = {t: fob.profile.charge_uas(totals, latch) for t, totals in snapshots.items()}
+    charge = energy.charges(fob, (start, end), latch)
     return (charge[end] - charge[start]) / (end - start)
 
 

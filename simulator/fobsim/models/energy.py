@@ -46,18 +46,24 @@ def measure(board, variant, flash_dir):
     fob.set_clock(START)
     if spec["latch"]:
         fob.press_at(1.0)  # the latch build is off until pressed
-    snapshots = {}
-    for t in (*QUIET, PRESS_AT + 60):
-        fob.world.at(t, lambda t=t: snapshots.setdefault(t, fob.world.ledger.totals()))
     fob.press_at(PRESS_AT)
-    fob.run_until(PRESS_AT + 61)
-    charge = {t: profile.charge_uas(totals, spec["latch"]) for t, totals in snapshots.items()}
+    charge = charges(fob, (*QUIET, PRESS_AT + 60), spec["latch"])
     standby_ua = (charge[QUIET[1]] - charge[QUIET[0]]) / (QUIET[1] - QUIET[0])
     press_uas = charge[PRESS_AT + 60] - charge[QUIET[1]] - standby_ua * (PRESS_AT + 60 - QUIET[1])
     first = next(t for t, _ in fob.screens() if t >= PRESS_AT) - PRESS_AT
     cell = spec["cell"]
     self_discharge = cell["mah"] * cell["self_discharge_percent_per_year"] / 100 / 365
     return Figures(board, variant, cell, press_uas / 3.6e6, standby_ua, first, self_discharge)
+
+
+def charges(fob, times, latch):
+    """The charge (µAs) drawn from the cell by world times ``times``, running ``fob`` just past the last;
+    ``latch``: the build with the power latch."""
+    snapshots = {}
+    for t in times:
+        fob.world.at(t, lambda t=t: snapshots.setdefault(t, fob.world.ledger.totals()))
+    fob.run_until(max(times) + 1)
+    return {t: fob.profile.charge_uas(totals, latch) for t, totals in snapshots.items()}
 
 
 def measure_all(boards=models.BOARDS):
