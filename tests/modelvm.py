@@ -73,17 +73,15 @@ class MicroPythonEngine:
         """One boot of ``fob``: until the models reset it, cut its power or end the scenario."""
         if self.image is None:
             self._make_image(fob)
-        requests_r, requests_w = os.pipe()
-        answers_r, answers_w = os.pipe()
         modules = "machine,esp32" if fob.port == "esp32" else "machine"
         mode = "skip" if self.skip_idle else "real"
-        command = unix_command(self.heapsize, "boot", self.image, answers_r, requests_w, modules, mode)
         console = self.serial if self.serial is not None else subprocess.PIPE
         with self._starting:
             if self.stopped:
-                for fd in (requests_r, requests_w, answers_r, answers_w):
-                    os.close(fd)
                 raise ScenarioEnd()
+            requests_r, requests_w = os.pipe()
+            answers_r, answers_w = os.pipe()
+            command = unix_command(self.heapsize, "boot", self.image, answers_r, requests_w, modules, mode)
             self.process = subprocess.Popen(
                 command,
                 stdin=console,
