@@ -13,12 +13,13 @@ pass.  Joining every write of a pass instead lost answers under uvloop: bytes
 the loop read in that pass could close the connection first (a review's
 experiments; tests/server/test_onewrite.py runs them on uvloop).
 
-Measured on 2026-12-02, in three sets of four or five interleaved pairs of
-wrk runs against two workers on PostgreSQL (medians per set): the server's
-system CPU per verification 245 -> 211, 190 -> 174 and 206 -> 201 µs, the
-rate 844 -> 967, 1,052 -> 1,125 and 874 -> 869/s; the machine's own speed
-moved more than that between runs.  A small gain, kept because it is one
-send() less per answer for certain.
+Measured on 2026-12-02 in five interleaved pairs of wrk runs against two
+workers on PostgreSQL, this code against none (medians): the server's
+system CPU per verification 214 -> 199 µs, the rate 980 -> 1,057/s, its
+user CPU unchanged (875 -> 854 µs).  Three earlier sets, of a prototype and
+of the first version: 245 -> 211, 190 -> 174 and 206 -> 201 µs.  The
+machine's own speed moved more than that between runs: a small gain, kept
+because it is one send() less per answer for certain.
 """
 
 
