@@ -10,16 +10,14 @@ of each screen are kept in artifacts/portal/.
 
 import os
 import re
-import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 from portal.harness import FAST_HASHER, Clock, build_app
 from portal.pages import CONFIRMATION, LOGIN_PASSWORD
+from threadserver import ThreadServer
 
 from fobauth.database import make_engine, upgrade
 from fobauth.seedbox import SeedBox
@@ -84,26 +82,6 @@ class Fob:
         return event["code"]
 
 
-class Server:
-    """uvicorn serving ``app`` on a free loopback port, in a thread."""
-
-    def __init__(self, app):
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        self.url = "http://127.0.0.1:%d" % listener.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [listener]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.01)
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def chromium():
     if not os.path.exists(CHROMIUM):
@@ -135,7 +113,7 @@ def bank(tmp_path_factory):
         # The administrator shares the fob (rule 2) and confirms revocations with its codes.
         service.create_user("boss", "acme", "admin", LOGIN_PASSWORD, CONFIRMATION)
         service.register("boss", token.serial, token.code())
-        server = Server(build_app(service, clock))
+        server = ThreadServer(build_app(service, clock))
         yield service, token, server.url
         server.stop()
     finally:

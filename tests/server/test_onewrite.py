@@ -5,12 +5,11 @@ or lose an answer."""
 
 import asyncio
 import socket
-import threading
 import time
 
 import pytest
-import uvicorn
 from starlette.responses import JSONResponse, StreamingResponse
+from threadserver import ThreadServer
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
@@ -116,15 +115,9 @@ async def slow_or_fast(scope, receive, send):
 @pytest.fixture(scope="module")
 def server():
     """A uvicorn server with `fob serve`'s protocol options on uvloop; its port."""
-    config = uvicorn.Config(slow_or_fast, host="127.0.0.1", port=0, loop="uvloop", log_config=None, **uvicorn_options())
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.01)  # polling for the server to listen
-    yield running.servers[0].sockets[0].getsockname()[1]
-    running.should_exit = True
-    thread.join(10)
+    running = ThreadServer(slow_or_fast, loop="uvloop", log_config=None, **uvicorn_options())
+    yield running.port
+    running.stop()
 
 
 def exchange(port, *parts, pause=0.1, half_close=False):
