@@ -272,7 +272,8 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
 
     # Verification, the load a bank sends, is answered in front of FastAPI's layers (GuardedApp), on as
     # many threads as the pool has database connections: more would only queue for the pool and compete
-    # for the GIL (docs/server-performance.md).  A pool of no fixed size (NullPool) gets as many as an executor would.
+    # for the GIL (docs/server-performance.md).  A pool of no fixed size (a NullPool a library caller
+    # passes in) gets as many as an executor would.
     pool_size = getattr(service.engine.pool, "size", None)
     verifier = Handoff(pool_size() if callable(pool_size) else min(32, (os.cpu_count() or 1) + 4), "verify")
 
