@@ -54,7 +54,13 @@ def _is_printable(data):
 
 
 def printable(text):
-    """``text`` with anything but printable ASCII replaced by ``?``: safe to send."""
+    """``text`` with anything but printable ASCII replaced by ``?``: safe to send.  Text that is
+    already printable, as almost all is, comes back as it is, with nothing allocated on the board."""
+    for ch in text:
+        if not " " <= ch <= "~":
+            break
+    else:
+        return text
     out = []
     for ch in text:
         out.append(ch if " " <= ch <= "~" else "?")

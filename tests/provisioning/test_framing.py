@@ -13,6 +13,13 @@ printable_text = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), 
 bodies = st.lists(printable_text, min_size=1, max_size=6).map(" ".join)
 
 
+@given(st.text(max_size=80))
+def test_printable_keeps_printable_ascii_and_marks_the_rest(text):
+    shown = wire.printable(text)
+    assert len(shown) == len(text)
+    assert all(out == (ch if " " <= ch <= "~" else "?") for ch, out in zip(text, shown))
+
+
 @given(st.binary(max_size=300))
 def test_crc16_is_ccitt_false(data):
     assert crc16(data) == binascii.crc_hqx(data, 0xFFFF)
