@@ -6,7 +6,7 @@ The server's libraries are imported when the command runs, not when `fob` starts
 import sys
 
 from fobhost.errors import UsageError
-from fobhost.servecmd import add_storage_options, open_service
+from fobhost.servecmd import add_storage_options, check_port, open_service
 
 
 def register(subparsers):
@@ -30,6 +30,7 @@ def run(args):
 
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be 1 to 64")
+    check_port(args.port)
     try:
         clients = radius.read_clients(args.clients)
     except radius.ClientsError as error:

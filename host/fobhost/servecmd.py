@@ -40,6 +40,12 @@ def open_service(args, **engine_options):
         raise UsageError(str(error)) from None
 
 
+def check_port(port):
+    """A TCP or UDP port number, checked: uvicorn would listen on one past 65535 modulo 65536."""
+    if not 1 <= port <= 65535:
+        raise UsageError("--port must be 1 to 65535")
+
+
 def trusted_proxies(given):
     """The proxy addresses or networks given, checked: a typo would otherwise trust nobody, or everybody."""
     proxies = [text.strip() for text in given if text.strip()]
@@ -102,6 +108,7 @@ def run(args):
 
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be 1 to 64")
+    check_port(args.port)
     try:
         user_rate, source_rate = Rate.parse(args.user_rate), Rate.parse(args.source_rate)
         proxies = trusted_proxies(args.trusted_proxy or os.environ.get(settings.TRUSTED_PROXIES_ENV, "").split(","))

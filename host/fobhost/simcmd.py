@@ -46,7 +46,7 @@ def register(subparsers):
         help="run the token on a board's model (e.g. rp2-pico-ssd1306): its real board file, sleep and battery; "
         "headless; its pty is the USB port, plugged in while a host program holds it open",
     )
-    parser.add_argument("--build", default="plain", metavar="VARIANT", help="with --board: plain or latch")
+    parser.add_argument("--build", metavar="VARIANT", help="with --board: plain (default) or latch")
     parser.set_defaults(run=run)
 
 
@@ -68,6 +68,8 @@ def run(args):
         raise UsageError("--display-timeout must be above 0 and at most %d seconds" % MAX_DISPLAY_TIMEOUT)
     if not 1 <= args.scale <= 16:
         raise UsageError("--scale must be 1 to 16")
+    if args.build is not None and args.board is None:
+        raise UsageError("--build needs --board")
     if args.name != os.path.basename(args.name) or args.name in ("", ".", ".."):
         raise UsageError("--name must be a plain name, not a path")
     if args.screenshot is not None:
@@ -87,6 +89,7 @@ def run(args):
     if args.engine == "micropython" and (args.speed != 1.0 or args.demo or args.screenshot):
         raise UsageError("--speed, --demo and --screenshot need --engine cpython")
     if args.board is not None:
+        args.build = args.build or "plain"
         return _board_model(args, args.dir or default_root() / args.name)
 
     from fobsim import frontends
@@ -169,6 +172,7 @@ def _open_window(height, scale, press):
     """The simulator's window, or None (said on stderr) when no display can be opened: run headless then."""
     display = os.environ.get("DISPLAY")
     if not display:
+        print("fob sim: no display ($DISPLAY is not set): running headless", file=sys.stderr)
         return None
     import tkinter
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from fobauth import balance, portal, seedbox, settings
 from fobauth.api import create_app
@@ -74,11 +74,15 @@ def _read_or_create(path, create):
         with open(path) as source:
             return source.read().strip()
     except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise ConfigError("cannot read %s: %s" % (path, error.strerror)) from None
+    try:
         create(path)
         with open(path) as source:
             return source.read().strip()
-    except OSError as error:
-        raise ConfigError("cannot read %s: %s" % (path, error.strerror)) from None
+    except OSError as error:  # its directory is missing or not writable: say so, create nothing
+        raise ConfigError("cannot create %s: %s" % (path, error.strerror)) from None
 
 
 def _create_api_key_file(path):
@@ -105,11 +109,30 @@ def seed_key(path=DEFAULT_SEED_KEY_FILE):
         raise ConfigError(str(error)) from None
 
 
+def _opened_database(url, **engine_options):
+    """An engine on ``url`` with its schema brought to head, or ConfigError saying in one line why not:
+    not a URL, a database fobauth does not keep its data in, or one that cannot be opened."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigError("--db: not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError("--db: fobauth keeps its data in SQLite or PostgreSQL, not %s" % backend)
+    engine = make_engine(url, **engine_options)
+    try:
+        upgrade(engine)
+    except DBAPIError as error:  # the engine hides statement parameters; the driver's own words remain
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise ConfigError("cannot open the database %s: %s" % (shown, reason)) from None
+    return engine
+
+
 def open_service(url=None, seed_key_file=DEFAULT_SEED_KEY_FILE, **engine_options):
     """The service on ``url`` with its schema brought to head; refuses a seed key that does not open
     the seeds already stored (a wrong key would otherwise fail every later verification)."""
-    engine = make_engine(database_url(url), **engine_options)
-    upgrade(engine)
+    engine = _opened_database(database_url(url), **engine_options)
     box = seedbox.SeedBox(seed_key(seed_key_file))
     with engine.connect() as conn:
         sample = conn.execute(select(tokens.c.serial, tokens.c.sealed_seed).limit(1)).first()

@@ -17,7 +17,7 @@ bodies = st.lists(printable_text, min_size=1, max_size=6).map(" ".join)
 def test_printable_keeps_printable_ascii_and_marks_the_rest(text):
     shown = wire.printable(text)
     assert len(shown) == len(text)
-    assert all(out == (ch if " " <= ch <= "~" else "?") for ch, out in zip(text, shown))
+    assert all(out == (ch if " " <= ch <= "~" else "?") for ch, out in zip(text, shown, strict=True))
 
 
 @given(st.binary(max_size=300))

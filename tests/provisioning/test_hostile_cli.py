@@ -144,15 +144,22 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path):
     assert done.stderr == "" and done.returncode == 141  # 128 + SIGPIPE, as for any command cut off by a pipe
 
 
-def test_a_display_that_cannot_be_opened_falls_back_to_headless(tmp_path):
-    """A stale `ssh -X`: DISPLAY names a server that is not there."""
+@pytest.mark.parametrize(
+    "display, said",
+    [(":97", "cannot open the display :97"), (None, "no display ($DISPLAY is not set)")],
+    ids=["stale", "none"],
+)
+def test_a_display_that_cannot_be_opened_falls_back_to_headless(tmp_path, display, said):
+    """A stale `ssh -X` (DISPLAY names a server that is not there), or no DISPLAY at all: said, as
+    docs/simulator.md promises, then headless."""
+    environment = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
     process = subprocess.Popen(
         [FOB, "sim", "--json-events", "--dir", str(tmp_path / "fob")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "DISPLAY": ":97"},
+        env=environment if display is None else {**environment, "DISPLAY": display},
     )
     try:
         ready = process.stdout.readline()
@@ -161,7 +168,14 @@ def test_a_display_that_cannot_be_opened_falls_back_to_headless(tmp_path):
         _, err = process.communicate(timeout=20)
     finally:
         process.kill()
-    assert "cannot open the display :97" in err and "headless" in err and "Traceback" not in err
+    assert said in err and "running headless" in err and "Traceback" not in err
+
+
+def test_a_build_without_a_board_is_refused(tmp_path):
+    """--build names a board model's variant: without --board it would silently run the plain simulator."""
+    done = _fob("sim", "--build", "latch", "--headless", "--dir", str(tmp_path / "fob"), timeout=30)
+    assert done.returncode == 2 and done.stderr == "fob sim: error: --build needs --board\n", done.stderr
+    assert not (tmp_path / "fob").exists()
 
 
 def test_micropython_engine_without_its_npm_package_says_how_to_get_it(tmp_path):

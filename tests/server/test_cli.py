@@ -145,3 +145,59 @@ def test_fob_serve_refuses_bad_options_in_one_line(storage, capsys, option):
     assert main(["serve", *storage, *option]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fob serve: error: ") and err.count("\n") == 1
+
+
+@pytest.fixture
+def clients_file(tmp_path):
+    path = tmp_path / "clients"
+    path.write_text("127.0.0.1 %s\n" % ("s" * 32))
+    path.chmod(0o600)
+    return str(path)
+
+
+SERVER_COMMANDS = {"admin": ["admin", "list-locked", "acme"], "serve": ["serve"], "radius": ["radius", "--clients"]}
+
+
+def _one_line_error(command, err):
+    assert err.startswith("fob %s: error: " % command) and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("command", sorted(SERVER_COMMANDS))
+@pytest.mark.parametrize(
+    "db, said",
+    [
+        ("garbage", "not a database URL"),
+        ("sqlite:////nonexistent/dir/auth.db", "cannot open the database"),
+        ("text-file", "cannot open the database"),
+        ("mysql://user@host/db", "SQLite or PostgreSQL"),
+    ],
+)
+def test_an_unusable_database_is_one_line_exit_2(tmp_path, capsys, clients_file, command, db, said):
+    """A typo in --db, a file that is not a database or a missing directory: said in one line, no traceback."""
+    if db == "text-file":
+        (tmp_path / "notes.txt").write_text("not a database\n" * 100)
+        db = "sqlite:///%s" % (tmp_path / "notes.txt")
+    argv = SERVER_COMMANDS[command] + ([clients_file] if command == "radius" else [])
+    assert main([*argv, "--db", db, "--seed-key-file", str(tmp_path / "seed.key")]) == 2
+    assert said in _one_line_error(command, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("option", ["--api-key-file", "--seed-key-file"])
+def test_a_key_file_in_a_missing_directory_is_one_line_exit_2(tmp_path, storage, capsys, monkeypatch, option):
+    monkeypatch.delenv("FOB_API_KEY", raising=False)
+    monkeypatch.delenv("FOB_SEED_KEY", raising=False)
+    missing = tmp_path / "no" / "such" / "dir" / "key"
+    assert main(["serve", *storage, option, str(missing)]) == 2
+    assert "cannot create %s" % missing in _one_line_error("serve", capsys.readouterr().err)
+    assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "radius"])
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "0"])
+def test_a_port_out_of_range_is_refused_before_anything_listens(storage, capsys, clients_file, command, port):
+    """uvicorn would listen on 99999 mod 65536 and print 99999; RADIUS's bind() raised OverflowError."""
+    argv = SERVER_COMMANDS[command] + ([clients_file] if command == "radius" else [])
+    assert main([*argv, *storage, "--port", port]) == 2
+    assert "--port must be 1 to 65535" in _one_line_error(command, capsys.readouterr().err)
