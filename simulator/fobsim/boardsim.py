@@ -22,6 +22,7 @@ from fobsim.usbpty import UsbPty
 
 class BoardSim:
     def __init__(self, board, directory, variant="plain", speed=1.0, offset=0.0, events=None, views=()):
+        models.modelled_port(board)  # ProfileError before anything else for a board with no model
         profile = power.load(board)  # ProfileError for a missing or malformed profile
         if variant not in profile.variants:
             builds = ", ".join(profile.variants)

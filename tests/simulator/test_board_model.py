@@ -10,6 +10,7 @@ from fobhost.cli import main
 from fobsim import tokendir
 from fobsim.boardsim import BoardSim
 from fobsim.events import EventLog
+from fobsim.models.fob import BOARDS
 
 
 def test_the_board_model_shows_the_code_and_the_battery_falls(tmp_path):
@@ -27,9 +28,11 @@ def test_the_board_model_shows_the_code_and_the_battery_falls(tmp_path):
     assert sim.status_line().startswith("battery 99.") and "display off" in sim.status_line()
 
 
-def test_a_board_without_a_profile_or_build_is_a_clear_error(tmp_path, capsys):
-    assert main(["sim", "--board", "sim", "--dir", str(tmp_path / "a")]) == 2
-    assert "--board: board sim has no power profile" in capsys.readouterr().err
+def test_a_board_without_a_model_or_build_is_a_clear_error(tmp_path, capsys):
+    modelled = "(modelled: %s)" % ", ".join(sorted(BOARDS))
+    for board in ("sim", "nosuch"):  # the simulator's own board, and a typo: named, with those there are
+        assert main(["sim", "--board", board, "--dir", str(tmp_path / board)]) == 2
+        assert "--board: no board model for '%s' %s" % (board, modelled) in capsys.readouterr().err
     assert main(["sim", "--board", "rp2-pico-ssd1306", "--build", "solar", "--dir", str(tmp_path / "b")]) == 2
     assert "has no 'solar' build (builds: plain, latch)" in capsys.readouterr().err
     assert main(["sim", "--board", "rp2-pico-ssd1306", "--demo", "--dir", str(tmp_path / "c")]) == 2

@@ -53,15 +53,21 @@ class PowerLoss(scheduler.Interrupt):
     """The supply went away (latch released, brown-out): everything stops at once."""
 
 
+def modelled_port(board):
+    """The MicroPython port ``board`` is modelled on; power.ProfileError naming the modelled boards if
+    it is not one (a typo, or boards/sim, which is the simulator's own)."""
+    if board not in PORTS:
+        raise power.ProfileError("no board model for %r (modelled: %s)" % (board, ", ".join(sorted(PORTS))))
+    return PORTS[board]
+
+
 class Fob:
     def __init__(
         self, board, flash_dir, utc, ds3231=True, latch=False, usb=False, rc_drift=0.0, max_boots=50, engine=None
     ):
         self.board_name = board
         self.engine = engine  # runs the firmware for a boot (``engine.run(fob)``); None: here, under CPython
-        if board not in PORTS:
-            raise power.ProfileError("no board model for %r (modelled: %s)" % (board, ", ".join(sorted(PORTS))))
-        self.port = PORTS[board]
+        self.port = modelled_port(board)
         self.profile = power.load(board)
         self.world = world.World(utc)
         self.max_boots = max_boots  # more boots than this in one run is a boot loop
