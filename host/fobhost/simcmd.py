@@ -89,7 +89,6 @@ def run(args):
     if args.engine == "micropython" and (args.speed != 1.0 or args.demo or args.screenshot):
         raise UsageError("--speed, --demo and --screenshot need --engine cpython")
     if args.board is not None:
-        args.build = args.build or "plain"
         return _board_model(args, args.dir or default_root() / args.name)
 
     from fobsim import frontends
@@ -142,13 +141,14 @@ def _board_model(args, directory):
     from fobsim.models.power import ProfileError
     from fobsim.terminal import TerminalView
 
+    build = args.build or "plain"
     say = sys.stderr if args.json_events else sys.stdout
     views = [] if args.json_events else [TerminalView(sys.stdout, ansi=sys.stdout.isatty())]
     try:
         sim = BoardSim(
             args.board,
             directory,
-            variant=args.build,
+            variant=build,
             speed=args.speed,
             offset=args.offset,
             events=EventLog(sys.stdout) if args.json_events else None,
@@ -158,12 +158,12 @@ def _board_model(args, directory):
         raise UsageError("--board: %s" % error) from None
     print(
         "fob %r on the %s model (%s build), serial port %s: Enter presses the button, Ctrl-C quits"
-        % (args.name, args.board, args.build, sim.port_path),
+        % (args.name, args.board, build, sim.port_path),
         file=say,
         flush=True,
     )
     if sim.events is not None:
-        sim.events.emit("ready", port=sim.port_path, name=args.name, board=args.board, build=args.build)
+        sim.events.emit("ready", port=sim.port_path, name=args.name, board=args.board, build=build)
     frontends.run_board_model(sim)
     return 0
 

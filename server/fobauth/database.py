@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from fobauth.settings import DEFAULT_URL, SQLITE_BUSY_SECONDS
 
+BACKENDS = ("sqlite", "postgresql")  # the databases make_engine prepares and the migrations are written for
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x666F6261  # "foba"
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from fobauth import balance, portal, seedbox, settings
 from fobauth.api import create_app
-from fobauth.database import make_engine, upgrade
+from fobauth.database import BACKENDS, make_engine, upgrade
 from fobauth.ratelimit import Rate
 from fobauth.schema import tokens
 from fobauth.service import AuthService
@@ -113,18 +113,18 @@ def _opened_database(url, **engine_options):
     """An engine on ``url`` with its schema brought to head, or ConfigError saying in one line why not:
     not a URL, a database fobauth does not keep its data in, or one that cannot be opened."""
     try:
-        backend = make_url(url).get_backend_name()
+        parsed = make_url(url)
     except ArgumentError:
         raise ConfigError("--db: not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)") from None
-    if backend not in ("sqlite", "postgresql"):
-        raise ConfigError("--db: fobauth keeps its data in SQLite or PostgreSQL, not %s" % backend)
-    engine = make_engine(url, **engine_options)
+    if parsed.get_backend_name() not in BACKENDS:
+        raise ConfigError("--db: fobauth keeps its data in SQLite or PostgreSQL, not %s" % parsed.get_backend_name())
+    engine = make_engine(parsed, **engine_options)
     try:
         upgrade(engine)
     except DBAPIError as error:  # the engine hides statement parameters; the driver's own words remain
         engine.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
-        shown = make_url(url).render_as_string(hide_password=True)
+        reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+        shown = parsed.render_as_string(hide_password=True)
         raise ConfigError("cannot open the database %s: %s" % (shown, reason)) from None
     return engine
 

@@ -46,6 +46,12 @@ def admin(storage, *argv, stdin=""):
         sys.stdin = old_stdin
 
 
+def _one_line_error(command, err):
+    assert err.startswith("fob %s: error: " % command) and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
 def test_import_creates_the_seed_key_file_private(tmp_path, storage, capsys):
     path = pskc_file(tmp_path / "seeds.pskcxml", ["11112222", "33334444"])
     assert admin(storage, "import-pskc", path) == 0
@@ -90,8 +96,7 @@ def test_import_of_a_psk_protected_file(tmp_path, storage, capsys, bits):
 def test_import_of_a_bad_file_is_one_line_exit_2(tmp_path, storage, capsys, content):
     (tmp_path / "bad.xml").write_bytes(content)
     assert admin(storage, "import-pskc", str(tmp_path / "bad.xml")) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("fob admin: error: ") and err.count("\n") == 1
+    _one_line_error("admin", capsys.readouterr().err)
 
 
 def test_create_user_reads_passwords_and_lists(tmp_path, storage, capsys):
@@ -143,8 +148,7 @@ def test_fob_serve_refuses_a_short_api_key(storage, monkeypatch, capsys):
 @pytest.mark.parametrize("option", [["--user-rate", "ten/60"], ["--source-rate", "0/1"], ["--workers", "0"]])
 def test_fob_serve_refuses_bad_options_in_one_line(storage, capsys, option):
     assert main(["serve", *storage, *option]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("fob serve: error: ") and err.count("\n") == 1
+    _one_line_error("serve", capsys.readouterr().err)
 
 
 @pytest.fixture
@@ -156,12 +160,6 @@ def clients_file(tmp_path):
 
 
 SERVER_COMMANDS = {"admin": ["admin", "list-locked", "acme"], "serve": ["serve"], "radius": ["radius", "--clients"]}
-
-
-def _one_line_error(command, err):
-    assert err.startswith("fob %s: error: " % command) and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    return err
 
 
 @pytest.mark.parametrize("command", sorted(SERVER_COMMANDS))
