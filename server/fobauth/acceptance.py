@@ -9,10 +9,12 @@ token (or, registering, holds none); failures are counted with
 
 The writes come in two forms built from the same statements:
 
-- **one statement** (PostgreSQL, in autocommit): data-modifying CTEs consume
-  the step, reset the failures and write the audit row, or count the failure
-  and write its audit rows; so a verification, accepted or refused, is two
-  round trips, each write its own transaction.
+- **one statement** (PostgreSQL): data-modifying CTEs consume the step,
+  reset the failures and write the audit row, or count the failure and write
+  its audit rows (``in_one``); so a verification, accepted or refused, is two
+  round trips.  The general path commits each write on its own (autocommit);
+  the fast path sends the writes of a group of checks together and commits
+  them as one transaction (fobauth.hotpath).
 - **a sequence** (SQLite, where CTEs cannot modify data, and inside a larger
   transaction such as a registration): the same UPDATEs and the audit INSERT
   one after the other.
@@ -21,18 +23,19 @@ The writes come in two forms built from the same statements:
 path: ``SqlSession`` (SQLAlchemy, the general path) or fobauth.hotpath (the
 driver's connection with the SQL compiled once, the fast path).  A session
 is a callable ``run(statement, params)`` returning (rows, rowcount), with
-``in_one`` saying its form and ``read(user_id)`` the check's first statement.
+``in_one`` saying its form and ``read(user_id)`` the check's first statement;
+a group reads its users with ``READ_MANY``.
 """
 
 import contextlib
 
-from sqlalchemy import and_, bindparam, case, exists, or_, select, union_all, update
+from sqlalchemy import ARRAY, String, and_, any_, bindparam, case, exists, or_, select, union_all, update
 from sqlalchemy.exc import DBAPIError
 
 from fobauth import audit
 from fobauth import decision as decided
 from fobauth.database import Dropped
-from fobauth.schema import tokens, users
+from fobauth.schema import audit_events, tokens, users
 
 TOKEN_COLUMNS = (
     tokens.c.serial,
@@ -59,11 +62,11 @@ USER_COLUMNS = (
     users.c.suspended,
     users.c.cooldown_until,
 )
-READ = (
-    select(*USER_COLUMNS, *TOKEN_COLUMNS)
-    .select_from(users.outerjoin(tokens, users.c.token_id == tokens.c.id))
-    .where(users.c.user_id == bindparam("user_id"))
+_WITH_TOKENS = select(*USER_COLUMNS, *TOKEN_COLUMNS).select_from(
+    users.outerjoin(tokens, users.c.token_id == tokens.c.id)
 )
+READ = _WITH_TOKENS.where(users.c.user_id == bindparam("user_id"))
+READ_MANY = _WITH_TOKENS.where(users.c.user_id == any_(bindparam("user_ids", type_=ARRAY(String))))  # a group
 COUNT_FAILURE = (
     update(users)
     .where(users.c.id == bindparam("user_pk"), users.c.suspended.is_(False))
@@ -141,6 +144,7 @@ def _count_in_one():
 
 ACCEPT_IN_ONE = _accept_in_one()
 COUNT_IN_ONE = _count_in_one()
+RECORD_IN_ONE = audit.INSERT.returning(audit_events.c.result)  # a refusal that changes nothing else
 
 
 def writes_in_one(dialect):
@@ -150,14 +154,10 @@ def writes_in_one(dialect):
     return dialect.name != "sqlite"
 
 
-def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
-    """Carry out ``outcome`` (a Decision) for user ``row`` and ``token`` (None when the user has none)
-    through the session ``run``, in its form; returns the audit results written, the first being the
-    answer (["ok"] when accepted; a wrong code that suspends writes ["invalid_code", "suspended"]).
-    ``unbound``: a registration, whose binding (and its audit row) the caller writes next."""
-    serial = token.serial if token is not None else None
+def _params(outcome, row, token, now, event, actor, policy, unbound):
+    """The parameters of the statements that record ``outcome``."""
     params = {
-        **audit.row(now, event, outcome.outcome, actor, row.user_id, serial),
+        **audit.row(now, event, outcome.outcome, actor, row.user_id, token.serial if token is not None else None),
         "user_pk": row.id,
         "token_pk": row.token_id,
         "max_failures": policy.max_failures,
@@ -167,8 +167,32 @@ def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
         params.update(drift_lo=outcome.drift_lo, drift_hi=outcome.drift_hi, drift_at=outcome.drift_at)
         params.update(previous_drift=outcome.previous_drift, resync_step=outcome.resync_step)
         params["token_pk"] = token.token_id if unbound else row.token_id
-        if run.in_one and not unbound:
-            return [result for (result,) in run(ACCEPT_IN_ONE, params)[0]]
+    return params
+
+
+def in_one(outcome, row, token, now, event, actor, policy):
+    """The one statement, with its parameters, that records ``outcome`` (a Decision) for user ``row`` and
+    ``token`` in the one-statement form; it returns the audit results it wrote, as ``record`` does."""
+    params = _params(outcome, row, token, now, event, actor, policy, False)
+    statement = {decided.ACCEPTED: ACCEPT_IN_ONE, decided.WRONG: COUNT_IN_ONE}.get(outcome.outcome, RECORD_IN_ONE)
+    return statement, params
+
+
+def results(rows):
+    """The audit results a statement of ``in_one`` returned, as ``record`` returns them."""
+    return [result for (result,) in rows]
+
+
+def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
+    """Carry out ``outcome`` (a Decision) for user ``row`` and ``token`` (None when the user has none)
+    through the session ``run``, in its form; returns the audit results written, the first being the
+    answer (["ok"] when accepted; a wrong code that suspends writes ["invalid_code", "suspended"]).
+    ``unbound``: a registration, whose binding (and its audit row) the caller writes next, always in
+    the sequence form (inside the registration's transaction)."""
+    if run.in_one and not unbound:
+        return results(run(*in_one(outcome, row, token, now, event, actor, policy))[0])
+    params = _params(outcome, row, token, now, event, actor, policy, unbound)
+    if outcome.outcome == decided.ACCEPTED:
         if run(CONSUME_UNBOUND if unbound else CONSUME, params)[1]:
             if row.failures:
                 run(RESET_FAILURES, params)
@@ -177,8 +201,6 @@ def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
             return [decided.ACCEPTED]
         params[audit.RESULT] = run(LOST_RACE_OF[unbound], params)[0][0][0]
     elif outcome.outcome == decided.WRONG:
-        if run.in_one:
-            return [result for (result,) in run(COUNT_IN_ONE, params)[0]]
         counted = run(COUNT_FAILURE, params)[0]
         if not counted:
             params[audit.RESULT] = decided.SUSPENDED
@@ -186,6 +208,7 @@ def record(run, outcome, row, token, now, event, actor, policy, unbound=False):
             run(audit.INSERT, params)
             if not counted[0][0]:
                 return [decided.WRONG]
+            serial = token.serial if token is not None else None
             params.update(audit.row(now, "lockout", decided.SUSPENDED, actor, row.user_id, serial))
             run(audit.INSERT, params)
             return [decided.WRONG, decided.SUSPENDED]

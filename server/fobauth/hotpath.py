@@ -7,6 +7,16 @@ makes for every login, so its statements are rendered once per dialect and
 run here on the driver; the statements, the decision and the order of the
 writes are the general path's own (``AuthService(fast_path=False)`` runs the
 same check through SQLAlchemy, and tests compare the two).
+
+On PostgreSQL the fast path takes checks in groups (``FastPath.group``): one
+SELECT for all their users, then every check's one write sent at once in
+psycopg's pipeline mode, up to a single Sync.  The server runs what comes
+before a Sync as one transaction (PostgreSQL's protocol documentation,
+"Pipelining"), so the group commits once, and the commit, not the SQL, was
+most of what a verification cost the database (docs/server-performance.md).
+If a write fails, the server skips the rest and rolls the group back; the
+caller then runs its checks again one by one (fobauth.checks).  Tests prove
+both on a real server (tests/server/test_groups.py).
 """
 
 import collections
@@ -32,10 +42,11 @@ class _Compiled:
 
 
 class _Session:
+    in_one = False
+
     def __init__(self, fast, driver):
         self._fast = fast
         self._driver = driver
-        self.in_one = fast.in_one
         self.wrote = False
 
     def __call__(self, statement, params):
@@ -51,6 +62,49 @@ class _Session:
         return None if found is None else self._fast.Row(*found)
 
 
+class _Group:
+    """The checks of one group on one connection (the one-statement form): their users read in one
+    SELECT, then every check's one write in one transaction, sent at once (psycopg's pipeline mode)."""
+
+    def __init__(self, fast, driver):
+        self._fast = fast
+        self._driver = driver
+        self.wrote = False
+
+    def read(self, user_ids):
+        """The users ``user_ids`` with their tokens (fobauth.acceptance.READ_MANY), by user id."""
+        compiled = self._fast.compiled(acceptance.READ_MANY)
+        found = self._driver.execute(compiled.sql, compiled.bind({"user_ids": sorted(set(user_ids))})).fetchall()
+        return {row.user_id: row for row in map(self._fast.Row._make, found)}
+
+    def write(self, writes):
+        """Run the (statement, params) pairs ``writes`` in one transaction; the rows each returned.  A
+        database error rolls them all back and raises NotKept, but a dropped connection, after which
+        the commit may have happened, raises the driver's error."""
+        self.wrote = True
+        driver = self._driver
+        try:
+            with driver.pipeline():
+                cursors = []
+                for statement, params in writes:
+                    compiled = self._fast.compiled(statement)
+                    cursors.append(driver.cursor().execute(compiled.sql, compiled.bind(params)))
+        except self._fast.driver_errors as error:
+            if driver.closed or driver.broken:
+                raise
+            raise NotKept(error) from None
+        return [cursor.fetchall() for cursor in cursors]
+
+
+class NotKept(Exception):
+    """A group's transaction failed and was rolled back: nothing of it was kept, so each of its checks
+    can be run again (on its own, where an error is that check's alone).  ``error``: the database's."""
+
+    def __init__(self, error):
+        super().__init__(type(error).__name__)
+        self.error = error
+
+
 class FastPath:
     """Sessions of fobauth.acceptance on ``engine``'s pooled connections, without SQLAlchemy in between."""
 
@@ -58,7 +112,7 @@ class FastPath:
         self._engine = engine
         self._dialect = engine.dialect
         self.in_one = acceptance.writes_in_one(self._dialect)
-        self._driver_errors = self._dialect.loaded_dbapi.Error
+        self.driver_errors = self._dialect.loaded_dbapi.Error
         self._compiled = {}
         self.Row = collections.namedtuple("UserRow", [column.key for column in acceptance.READ.selected_columns])
 
@@ -69,35 +123,44 @@ class FastPath:
         return found
 
     @contextlib.contextmanager
-    def session(self):
-        """Like fobauth.acceptance.general_session: autocommit for one-statement writes, else one BEGIN
-        IMMEDIATE transaction (SQLite).  A connection the database dropped before anything was written
-        raises fobauth.database.Dropped."""
+    def _connection(self):
+        """A pooled connection's driver connection; a connection the database dropped before anything was
+        written raises fobauth.database.Dropped.  Yields (driver connection, the session made on it)."""
         raw = self._engine.raw_connection()
-        session = None
+        made = []
         try:
-            driver = raw.driver_connection
-            session = _Session(self, driver)
-            if session.in_one:
-                driver.autocommit = True
-                try:
-                    yield session
-                finally:
-                    driver.autocommit = False
-            else:
-                driver.execute("BEGIN IMMEDIATE")
-                try:
-                    yield session
-                    driver.commit()
-                except BaseException:
-                    driver.rollback()
-                    raise
-        except self._driver_errors as error:
+            yield raw.driver_connection, made
+        except self.driver_errors as error:
             if not self._dialect.is_disconnect(error, raw.dbapi_connection, None):
                 raise
             raw.invalidate()
-            if session is None or not session.wrote:
+            if not made or not made[0].wrote:
                 raise Dropped(error) from None
             raise
         finally:
             raw.close()
+
+    @contextlib.contextmanager
+    def group(self):
+        """A _Group for the checks of one group, on a connection in autocommit (the one-statement form)."""
+        with self._connection() as (driver, made):
+            made.append(_Group(self, driver))
+            driver.autocommit = True
+            try:
+                yield made[0]
+            finally:
+                driver.autocommit = False
+
+    @contextlib.contextmanager
+    def session(self):
+        """A check's session in the sequence form (SQLite), like fobauth.acceptance.general_session's: one
+        BEGIN IMMEDIATE transaction."""
+        with self._connection() as (driver, made):
+            made.append(_Session(self, driver))
+            driver.execute("BEGIN IMMEDIATE")
+            try:
+                yield made[0]
+                driver.commit()
+            except BaseException:
+                driver.rollback()
+                raise

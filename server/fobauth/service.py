@@ -19,9 +19,10 @@ import time
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from fobauth import acceptance, audit, decision, errors, passwords, pskcimport
+from fobauth import acceptance, audit, errors, passwords, pskcimport
 from fobauth.acceptance import USER_COLUMNS
 from fobauth.administration import Administration
+from fobauth.checks import Checks
 from fobauth.database import Dropped, once_more_if_dropped
 from fobauth.hotpath import FastPath
 from fobauth.registration import Registration
@@ -75,21 +76,6 @@ class Member:
     suspended: bool
 
 
-_REFUSALS = {error.code: error for error in errors.ALL}
-
-
-def _refusal(results, outcome):
-    """The error for the audit results fobauth.acceptance.record wrote (None: accepted)."""
-    answer = results[0]
-    if answer == decision.ACCEPTED:
-        return None
-    if answer == decision.WRONG and decision.SUSPENDED in results:
-        return errors.Suspended("too many wrong codes: token use is now suspended")
-    if answer == decision.BAD_CODE:
-        return errors.BadCode(outcome.message)
-    return _REFUSALS[answer]()
-
-
 def _years_later(unix_time, years):
     """The same calendar day and time ``years`` later (29 February becomes 28 February)."""
     start = datetime.datetime.fromtimestamp(unix_time, datetime.UTC)
@@ -106,10 +92,11 @@ def _check_id(value, what):
     return value
 
 
-class AuthService(Registration, Administration):
+class AuthService(Checks, Registration, Administration):
     """The validation service over one database.  Methods raise fobauth.errors.AuthError subclasses.
-    Registration (rules 1, 2: fobauth.registration) and administration (rules 5, 6:
-    fobauth.administration) are mixed in; provisioning, reading, codes and the portal's login are here."""
+    Checking codes (rules 3, 4, 7, 8: fobauth.checks), registration (rules 1, 2: fobauth.registration)
+    and administration (rules 5, 6: fobauth.administration) are mixed in; provisioning, reading and
+    the portal's login are here."""
 
     def __init__(self, engine, seedbox, policy=Policy(), clock=time.time, hasher=None, fast_path=True):
         self.engine = engine
@@ -121,6 +108,7 @@ class AuthService(Registration, Administration):
         # the statements and the decision are the same (tests compare the two).
         fast = FastPath(engine) if fast_path else None
         self._sessions = fast.session if fast else functools.partial(acceptance.general_session, engine)
+        self._groups = fast.group if fast and fast.in_one else None
 
     def _now(self):
         return int(self._clock())
@@ -288,46 +276,6 @@ class AuthService(Registration, Administration):
             return [ExpiringToken(serial, at, tuple(ids)) for (at, serial), ids in found.items()]
 
         return self._run(body)
-
-    # -- codes --------------------------------------------------------------
-
-    def _decide(self, run, row, token, now, codes, event, resync=False, unbound=False):
-        """Decide about ``codes`` for the user ``row`` and ``token`` (fobauth.decision) and carry the decision
-        out through ``run`` (fobauth.acceptance); the refusal, or None when accepted."""
-        outcome = decision.decide(
-            token,
-            lambda: self._seedbox.open(token.sealed_seed, token.serial),
-            self.policy,
-            now,
-            codes,
-            suspended=bool(row.suspended),
-            resync=resync,
-        )
-        results = acceptance.record(run, outcome, row, token, now, event, row.user_id, self.policy, unbound)
-        return _refusal(results, outcome)
-
-    def _check_once(self, user_id, codes, event, resync, now):
-        with self._sessions() as run:
-            row = run.read(user_id)
-            if row is None:
-                return errors.UnknownUser()
-            token = row if row.token_id is not None else None
-            return self._decide(run, row, token, now, codes, event, resync)
-
-    def _check(self, user_id, codes, event, resync=False):
-        now = self._now()
-        refusal = once_more_if_dropped(lambda: self._check_once(user_id, codes, event, resync, now))
-        if refusal:
-            raise refusal
-
-    def verify(self, user_id, code):
-        """Accept the user's current one-time password, once (rules 3, 4, 7, 8)."""
-        self._check(user_id, [code], "verify")
-
-    def resync(self, user_id, first_code, second_code):
-        """Re-learn a drifted token's clock from two consecutive codes found within the wide window; the
-        window of the position before stays open until a code confirms one of them (docs/server.md)."""
-        self._check(user_id, [first_code, second_code], "resync", resync=True)
 
     # -- the portal's sign-in and member list -------------------------------------
 

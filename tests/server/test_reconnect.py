@@ -128,7 +128,8 @@ def test_a_check_whose_read_lost_its_connection_runs_once_more_then_is_an_outage
 
 @pytest.mark.parametrize("fast_path", [True, False])
 def test_a_counted_failure_lost_with_its_connection_is_not_counted_again(make_bank, postgres_url, fast_path):
-    """Verification writes in autocommit: the cut follows the statement that counts the failure."""
+    """The cut follows the statement that counts the failure, which commits on its own (the general path,
+    in autocommit) or at the Sync that follows it (the fast path's group, fobauth.hotpath)."""
     bank = make_bank(postgres_url)
     bank.registered("alice")
     cutter = Cutter(postgres_url, COUNT_FAILURE, at_commit=False)
