@@ -34,7 +34,15 @@ from fobauth.handoff import Handoff
 from fobauth.limits import ErrorAnswers
 from fobauth.ratelimit import Rate, RateLimiter
 from fobauth.seedbox import SeedKeyError
-from fobauth.settings import MAX_EXPIRING_DAYS, MAX_ID_CHARS, MAX_PASSWORD_CHARS, MAX_TYPED_CHARS, PREFIX, ROLES
+from fobauth.settings import (
+    MAX_EXPIRING_DAYS,
+    MAX_GROUP_CHECKS,
+    MAX_ID_CHARS,
+    MAX_PASSWORD_CHARS,
+    MAX_TYPED_CHARS,
+    PREFIX,
+    ROLES,
+)
 
 DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
 DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
@@ -270,15 +278,18 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
         code = HTTP_ERRORS.get(error.status_code, "http_%d" % error.status_code)
         return JSONResponse({"error": code, "message": str(error.detail)}, error.status_code, error.headers)
 
-    # Verification, the load a bank sends, is answered in front of FastAPI's layers (GuardedApp), on as
-    # many threads as the pool has database connections: more would only queue for the pool and compete
-    # for the GIL (docs/server-performance.md).  A pool of no fixed size (a NullPool a library caller
-    # passes in) gets as many as an executor would.
+    # Verification, the load a bank sends, is answered in front of FastAPI's layers (GuardedApp), in
+    # groups (fobauth.handoff) on as many threads as the pool has database connections: more would only
+    # queue for the pool and compete for the GIL (docs/server-performance.md).  A pool of no fixed size
+    # (a NullPool a library caller passes in) gets as many as an executor would.
     pool_size = getattr(service.engine.pool, "size", None)
-    verifier = Handoff(pool_size() if callable(pool_size) else min(32, (os.cpu_count() or 1) + 4), "verify")
+    threads = pool_size() if callable(pool_size) else min(32, (os.cpu_count() or 1) + 4)
+    verifier = Handoff(threads, "verify", lambda checks: service.check_many(checks), MAX_GROUP_CHECKS)
 
     async def verify(body: Verification, user_id: UserId) -> Verified:
-        await verifier.call(service.verify, user_id, body.code)
+        refusal = await verifier.call((user_id, [body.code], "verify", False))
+        if refusal is not None:
+            raise refusal
         return Verified(user_id=user_id, verified=True)
 
     async def answer_verify(request):

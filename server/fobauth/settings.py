@@ -56,6 +56,7 @@ MAX_ID_CHARS = 64  # user and customer ids (their database columns are this wide
 MAX_PASSWORD_CHARS = 1024  # login, confirmation and PSKC passwords; longer ones are refused before hashing
 MAX_TYPED_CHARS = 64  # serials and codes as typed; longer input is refused before it is normalised
 MAX_EXPIRING_DAYS = 3650  # how far ahead `expiring` looks
+MAX_GROUP_CHECKS = 16  # verifications one thread takes together into a group (fobauth.handoff)
 MIN_SECRET_CHARS = 16  # the API key and each RADIUS client's shared secret
 
 # -- work a request may cost

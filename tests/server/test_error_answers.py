@@ -27,7 +27,7 @@ def exported(monkeypatch):
 def test_no_exception_reaches_fastapis_telemetry(bank, client, monkeypatch, exported, method, path, body):
     bank.registered("alice")
     monkeypatch.setattr(bank.service, "status", broken)
-    monkeypatch.setattr(bank.service, "verify", broken)
+    monkeypatch.setattr(bank.service, "check_many", broken)
     response = client.request(method, PREFIX + path, json={"code": "123456"} if body is not None else None)
     assert (response.status_code, response.json()) == (500, {"error": "internal_error", "message": "internal error"})
     assert exported == []

@@ -1,4 +1,4 @@
-"""fobauth.handoff: blocking calls on a few threads, their values and exceptions back on the event loop."""
+"""fobauth.handoff: blocking work on a few threads in groups, its values and exceptions back on the event loop."""
 
 import asyncio
 import gc
@@ -26,11 +26,16 @@ def run(main):
     return asyncio.run(asyncio.wait_for(main(), 10))
 
 
+def each(function):
+    """A group function that calls ``function(item)`` for each item of the group."""
+    return lambda items: [function(item) for item in items]
+
+
 def test_a_call_runs_on_a_thread_of_its_own_and_its_value_comes_back():
-    handoff = Handoff(2, "test")
+    handoff = Handoff(2, "test", each(lambda pair: (threading.current_thread().name, sum(pair))), 8)
 
     async def main():
-        value = await handoff.call(lambda a, b: (threading.current_thread().name, a + b), 2, 3)
+        value = await handoff.call((2, 3))
         return threading.current_thread().name, value
 
     loop_thread, (call_thread, value) = run(main)
@@ -38,76 +43,122 @@ def test_a_call_runs_on_a_thread_of_its_own_and_its_value_comes_back():
     assert call_thread.startswith("test_") and call_thread != loop_thread
 
 
+def test_the_items_waiting_when_a_thread_comes_free_are_one_group_of_at_most_the_limit():
+    release = threading.Event()
+    groups = []
+
+    def record(items):
+        if items == ["first"]:
+            release.wait()
+        groups.append(list(items))
+        return [item.upper() for item in items]
+
+    handoff = Handoff(1, "test", record, 4)
+
+    async def main():
+        first = handoff.call("first")
+        await asyncio.sleep(0.05)  # the thread has taken the first one alone
+        later = [handoff.call(item) for item in "abcdef"]
+        release.set()
+        return await first, await asyncio.gather(*later)
+
+    assert run(main) == ("FIRST", list("ABCDEF"))
+    assert groups == [["first"], list("abcd"), list("ef")]
+
+
 class Interrupted(BaseException):
     pass
 
 
 @pytest.mark.parametrize("kind", [LookupError, Interrupted])
-def test_an_exception_of_the_call_is_raised_to_the_caller_from_the_call_itself(kind):
-    handoff = Handoff(1, "test")
+def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_from_the_function_itself(kind):
+    release = threading.Event()
 
-    def refuse():
+    def refuse(items):
+        if items == ["hold"]:
+            release.wait()
+            return ["held"]
+        if "serve" in items:
+            return ["still serving"]
         raise kind("refused")
 
-    async def main():
-        with pytest.raises(kind, match="refused") as raised:
-            await handoff.call(refuse)
-        return raised.value.__traceback__, await handoff.call(lambda: "still serving")
+    handoff = Handoff(1, "test", refuse, 8)
 
-    traceback, after = run(main)
+    async def main():
+        held = handoff.call("hold")
+        await asyncio.sleep(0.05)
+        refused = [handoff.call(n) for n in range(3)]
+        release.set()
+        await held
+        outcomes = await asyncio.gather(*refused, return_exceptions=True)
+        return outcomes, await handoff.call("serve")
+
+    outcomes, after = run(main)
     assert after == "still serving"
+    assert [type(outcome) for outcome in outcomes] == [kind] * 3
     frames = []
+    traceback = outcomes[0].__traceback__
     while traceback is not None:
         frames.append(traceback.tb_frame.f_code.co_name)
         traceback = traceback.tb_next
     assert frames[-1] == "refuse" and "_run" not in frames and "_serve" not in frames
 
 
-def test_no_more_calls_run_at_once_than_there_are_threads():
-    handoff = Handoff(2, "test")
+def test_no_more_groups_run_at_once_than_there_are_threads():
     lock = threading.Lock()
     running, most = [0], [0]
 
-    def busy():
+    def busy(items):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         threading.Event().wait(0.02)  # long enough for every other call to have been handed off
         with lock:
             running[0] -= 1
+        return [None] * len(items)
+
+    handoff = Handoff(2, "test", busy, 1)
 
     async def main():
-        await asyncio.gather(*(handoff.call(busy) for _ in range(8)))
+        await asyncio.gather(*(handoff.call(n) for n in range(8)))
 
     run(main)
     assert most[0] == 2
 
 
 def test_a_call_given_up_while_it_runs_is_settled_without_an_error_on_the_loop():
-    handoff = Handoff(1, "test")
     release = threading.Event()
+    handoff = Handoff(1, "test", each(lambda item: item == "wait" and release.wait() or item), 8)
     loop_errors = []
 
     async def main():
         asyncio.get_running_loop().set_exception_handler(lambda _loop, context: loop_errors.append(context))
-        waiting = handoff.call(release.wait)
+        waiting = handoff.call("wait")
         await asyncio.sleep(0)
         waiting.cancel()  # the client went away while its verification ran
         release.set()
-        return await handoff.call(lambda: "next")
+        return await handoff.call("next")
 
     assert run(main) == "next"
     assert loop_errors == []
 
 
-def test_a_call_given_up_before_it_started_is_not_made():
-    handoff = Handoff(1, "test")
+def test_a_call_given_up_before_its_group_started_is_not_made():
     release = threading.Event()
     made = []
 
+    def make(items):
+        if items == ["first"]:
+            release.wait()
+        made.extend(items)
+        return [None] * len(items)
+
+    handoff = Handoff(1, "test", make, 8)
+
     async def main():
-        first = handoff.call(release.wait)
-        queued = [handoff.call(made.append, n) for n in range(4)]
+        first = handoff.call("first")
+        await asyncio.sleep(0.05)
+        queued = [handoff.call(n) for n in range(4)]
         for given_up in queued[:3]:
             given_up.cancel()
         release.set()
@@ -115,27 +166,27 @@ def test_a_call_given_up_before_it_started_is_not_made():
         await queued[3]
 
     run(main)
-    assert made == [3]
+    assert made == ["first", 3]
 
 
-def test_a_call_that_ends_after_its_loop_closed_leaves_the_thread_serving():
-    handoff = Handoff(1, "test")
+def test_a_group_that_ends_after_its_loop_closed_leaves_the_thread_serving():
     release = threading.Event()
+    handoff = Handoff(1, "test", each(lambda item: item == "wait" and release.wait() or item), 8)
 
     async def start():
-        handoff.call(release.wait)
+        handoff.call("wait")
 
     asyncio.run(start())  # the loop closes with the call still running
     release.set()
 
     async def main():
-        return await handoff.call(lambda: "served")
+        return await handoff.call("served")
 
     assert run(main) == "served"
 
 
-def test_nothing_of_a_finished_call_is_kept():
-    handoff = Handoff(1, "test")
+def test_nothing_of_a_finished_group_is_kept():
+    handoff = Handoff(1, "test", each(lambda _: None), 8)
 
     class Argument:
         pass
@@ -144,16 +195,26 @@ def test_nothing_of_a_finished_call_is_kept():
     kept = weakref.ref(held[0])
 
     async def main():
-        await handoff.call(lambda _: None, held[0])
+        await handoff.call(held[0])
 
     run(main)
     held.clear()
     assert within(5, lambda: gc.collect() is not None and kept() is None)
 
 
-def test_the_threads_end_with_the_handoff():
-    handoff = Handoff(3, "ending")
+@pytest.mark.parametrize("waiting", [0, 5])
+def test_the_threads_end_with_the_handoff(waiting):
+    """Also when calls were still running or waiting as it went."""
+    release = threading.Event()
+    handoffs = [Handoff(3, "ending", each(lambda item: release.wait()), 8)]
+
+    async def main():
+        for n in range(waiting):
+            handoffs[0].call(n)
+
+    run(main)
     assert sum(thread.name.startswith("ending_") for thread in threading.enumerate()) == 3
-    del handoff
+    handoffs.clear()
     gc.collect()
+    release.set()
     assert within(5, lambda: not any(thread.name.startswith("ending_") for thread in threading.enumerate()))
