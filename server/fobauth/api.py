@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import exc as sql_errors
 from starlette.concurrency import run_in_threadpool as call
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -212,9 +212,17 @@ class Gate:
             raise errors.RateLimited.after(wait)
 
 
-UserId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
+def _printable(value):
+    """Ids are printable text (fobauth.service makes no others); a NUL, which PostgreSQL cannot even
+    compare with, would otherwise reach the database."""
+    if not value.isprintable():
+        raise ValueError("must be printable characters")
+    return value
+
+
+UserId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(_printable)]
 USER_ID = TypeAdapter(UserId)
-CustomerId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(_printable)]
 HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 429)}
 
@@ -284,6 +292,7 @@ def create_app(service, api_key, user_rate=DEFAULT_USER_RATE, source_rate=DEFAUL
     # (a NullPool a library caller passes in) gets as many as an executor would.
     pool_size = getattr(service.engine.pool, "size", None)
     threads = pool_size() if callable(pool_size) else min(32, (os.cpu_count() or 1) + 4)
+    # The service's method is looked up for each group, so a test can put another in its place.
     verifier = Handoff(threads, "verify", lambda checks: service.check_many(checks), MAX_GROUP_CHECKS)
 
     async def verify(body: Verification, user_id: UserId) -> Verified:

@@ -32,8 +32,8 @@ def _refusal(results, outcome):
 
 
 class Checks:
-    """Verification and resynchronisation; needs ``policy``, ``_seedbox``, ``_now``, ``_sessions`` (one
-    check's session) and ``_groups`` (a group's, or None) from the service."""
+    """Verification and resynchronisation; needs ``policy``, ``_seedbox`` and ``_now`` from the service,
+    and ``_groups`` (a group's session, on PostgreSQL's fast path) or else ``_sessions`` (one check's)."""
 
     def _decision(self, row, token, now, codes, resync):
         """What to do about ``codes`` for the user ``row`` and ``token`` (fobauth.decision)."""
@@ -63,50 +63,62 @@ class Checks:
             return self._decide(run, row, token, now, codes, event, resync)
 
     def _group_once(self, checks, now):
-        """``checks`` in one group (fobauth.hotpath): one read, each decided, every write in one transaction."""
-        outcomes, decided, writes = [], [], []
+        """``checks`` as one group (fobauth.hotpath): one read, each decided, every write in one
+        transaction.  A check of a token already in the group waits for a later group, which reads
+        after this one committed: checks of one token are decided one after the other, as they would be
+        one by one.  Returns the outcomes (None where a check waits) and the indexes of those waiting."""
+        outcomes, decided, writes, later, tokens = [None] * len(checks), [], [], [], set()
         with self._groups() as group:
             rows = group.read([user_id for user_id, *_ in checks])
-            for user_id, codes, event, resync in checks:
+            for index, (user_id, codes, event, resync) in enumerate(checks):
                 row = rows.get(user_id)
-                outcomes.append(None if row is not None else errors.UnknownUser())
                 if row is None:
+                    outcomes[index] = errors.UnknownUser()
+                    continue
+                if row.token_id in tokens:
+                    later.append(index)
                     continue
                 token = row if row.token_id is not None else None
+                if token is not None:
+                    tokens.add(row.token_id)
                 try:
                     outcome = self._decision(row, token, now, codes, resync)
                 except Exception as error:  # a seed the key does not open: this check's error alone
-                    outcomes[-1] = error
+                    outcomes[index] = error
                     continue
-                decided.append((len(outcomes) - 1, outcome))
+                decided.append((index, outcome))
                 writes.append(acceptance.in_one(outcome, row, token, now, event, user_id, self.policy))
             written = group.write(writes) if writes else []
         for (index, outcome), rows in zip(decided, written, strict=True):
             outcomes[index] = _refusal(acceptance.results(rows), outcome)
-        return outcomes
+        return outcomes, later
 
-    def _grouped(self, checks, now):
-        """``checks`` in one group; if its transaction fails, each on its own, so that an error is only
-        the check's that caused it."""
+    def _grouped(self, checks):
+        """The outcome of each of ``checks``, taken as a group; if its transaction fails, each on its
+        own, so that a database error is the check's that caused it.  Raises nothing."""
+        now = self._now()
         try:
-            return once_more_if_dropped(lambda: self._group_once(checks, now))
+            outcomes, later = once_more_if_dropped(lambda: self._group_once(checks, now))
         except NotKept as failed:
             if len(checks) == 1:
                 return [failed.error]
-        return [self._grouped([check], now)[0] for check in checks]
+            return [self._grouped([check])[0] for check in checks]
+        except Exception as error:  # the database's, after which the group's commit may have happened
+            return errors.apiece(error, len(checks))
+        if later:
+            for index, outcome in zip(later, self._grouped([checks[i] for i in later]), strict=True):
+                outcomes[index] = outcome
+        return outcomes
 
     def check_many(self, checks):
         """Decide and record ``checks``, each (user_id, codes, event, resync), at one time: on the fast
-        path on PostgreSQL in one group, one read and one transaction for all of them (a group commit,
-        docs/server-performance.md); otherwise one after the other.  For each check None (accepted) or
-        the exception to raise for it: its refusal (fobauth.errors) or the database's error."""
-        now = self._now()
+        path on PostgreSQL as groups, one read and one transaction for each (a group commit,
+        docs/server.md, "Verifications in groups"); otherwise one after the other.  For each check None
+        (accepted) or the exception to raise for it, its own: its refusal (fobauth.errors) or the
+        database's error."""
         if self._groups is not None:
-            try:
-                return self._grouped(checks, now)
-            except Exception as error:  # the database's, after which a commit may have happened: for all
-                return [error] * len(checks)
-        outcomes = []
+            return self._grouped(checks)
+        now, outcomes = self._now(), []
         for check in checks:
             try:
                 outcomes.append(once_more_if_dropped(functools.partial(self._check_once, *check, now)))

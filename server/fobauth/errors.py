@@ -4,6 +4,7 @@ The codes are part of the API (HTTP bodies are ``{"error": code}``) and are
 listed in docs/server.md.  Messages never contain a code, seed or password.
 """
 
+import copy
 import math
 
 
@@ -174,3 +175,10 @@ ALL = (
     TokenExists,
     RateLimited,
 )
+
+
+def apiece(error, count):
+    """``error`` for ``count`` callers, each its own exception (the first ``error`` itself, the others
+    copies without its traceback): one object raised by several requests would carry every one's
+    frames, and their variables, in its traceback."""
+    return [error, *(copy.copy(error) for _ in range(count - 1))]

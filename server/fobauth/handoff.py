@@ -25,6 +25,8 @@ import queue
 import threading
 import weakref
 
+from fobauth import errors
+
 _STOP = None
 
 
@@ -65,10 +67,12 @@ def _serve(calls, function, most):
 def _run(function, group):
     try:
         outcomes, succeeded = function([item for _, _, item in group]), True
+        if len(outcomes) != len(group):
+            raise ValueError("%d values for a group of %d" % (len(outcomes), len(group)))
     except BaseException as error:  # the callers' to handle, as an executor would pass it on
         # The traceback starts in ``function``: a report that shows frames' variables shows the callers' own.
         error = error.with_traceback(error.__traceback__.tb_next)
-        outcomes, succeeded = [error] * len(group), False
+        outcomes, succeeded = errors.apiece(error, len(group)), False
     by_loop = {}
     for (loop, future, _), outcome in zip(group, outcomes, strict=True):
         by_loop.setdefault(loop, []).append((future, outcome))
@@ -90,9 +94,8 @@ class Handoff:
     def __init__(self, threads, name, function, most):
         self._calls = queue.SimpleQueue()
         for number in range(threads):
-            worker = threading.Thread(target=_serve, args=(self._calls, function, most), name="%s_%d" % (name, number))
-            worker.daemon = True
-            worker.start()
+            arguments = (self._calls, function, most)
+            threading.Thread(target=_serve, args=arguments, name="%s_%d" % (name, number), daemon=True).start()
         weakref.finalize(self, _stop, self._calls, threads)
 
     def call(self, item):

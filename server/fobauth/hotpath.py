@@ -72,25 +72,34 @@ class _Group:
         self.wrote = False
 
     def read(self, user_ids):
-        """The users ``user_ids`` with their tokens (fobauth.acceptance.READ_MANY), by user id."""
+        """The users ``user_ids`` with their tokens (fobauth.acceptance.READ_MANY), by user id.  An error
+        other than a dropped connection raises NotKept: nothing was written, and the checks can each be
+        run on their own."""
         compiled = self._fast.compiled(acceptance.READ_MANY)
-        found = self._driver.execute(compiled.sql, compiled.bind({"user_ids": sorted(set(user_ids))})).fetchall()
+        try:
+            found = self._driver.execute(compiled.sql, compiled.bind({"user_ids": sorted(set(user_ids))})).fetchall()
+        except self._fast.driver_errors as error:
+            if self._driver.broken:
+                raise
+            raise NotKept(error) from None
         return {row.user_id: row for row in map(self._fast.Row._make, found)}
 
     def write(self, writes):
-        """Run the (statement, params) pairs ``writes`` in one transaction; the rows each returned.  A
-        database error rolls them all back and raises NotKept, but a dropped connection, after which
-        the commit may have happened, raises the driver's error."""
+        """Run the (statement, params) pairs ``writes`` in one transaction; the rows each returned.  An
+        error the server reports rolls them all back and raises NotKept.  Any other error (a dropped
+        connection, or one of the driver's own once earlier writes were sent), after which the commit
+        may have happened, is raised as it is."""
         self.wrote = True
         driver = self._driver
+        bound = []
+        for statement, params in writes:  # bound before any is sent
+            compiled = self._fast.compiled(statement)
+            bound.append((compiled.sql, compiled.bind(params)))
         try:
             with driver.pipeline():
-                cursors = []
-                for statement, params in writes:
-                    compiled = self._fast.compiled(statement)
-                    cursors.append(driver.cursor().execute(compiled.sql, compiled.bind(params)))
+                cursors = [driver.cursor().execute(sql, params) for sql, params in bound]
         except self._fast.driver_errors as error:
-            if driver.closed or driver.broken:
+            if driver.broken or getattr(error, "sqlstate", None) is None:
                 raise
             raise NotKept(error) from None
         return [cursor.fetchall() for cursor in cursors]
@@ -130,6 +139,12 @@ class FastPath:
         made = []
         try:
             yield raw.driver_connection, made
+        except NotKept:
+            # After a failed pipeline psycopg may hold as prepared a statement whose Parse the server
+            # skipped (psycopg 3.3, _preparing.PrepareManager.maybe_add_to_cache registers the name of
+            # a statement prepared on its sixth use without validating it): the connection goes.
+            raw.invalidate()
+            raise
         except self.driver_errors as error:
             if not self._dialect.is_disconnect(error, raw.dbapi_connection, None):
                 raise
@@ -149,7 +164,8 @@ class FastPath:
             try:
                 yield made[0]
             finally:
-                driver.autocommit = False
+                if not driver.broken:  # else the error to raise is the one that broke it
+                    driver.autocommit = False
 
     @contextlib.contextmanager
     def session(self):

@@ -104,11 +104,13 @@ class AuthService(Checks, Registration, Administration):
         self._seedbox = seedbox
         self._clock = clock
         self._hasher = hasher or passwords.default_hasher()
-        # Verification and resynchronisation run on the driver (fobauth.hotpath) or through SQLAlchemy;
-        # the statements and the decision are the same (tests compare the two).
+        # Verification and resynchronisation run on the driver (fobauth.hotpath: in groups on PostgreSQL,
+        # one at a time on SQLite) or through SQLAlchemy, one at a time; the statements and the decision
+        # are the same (tests compare the two).
         fast = FastPath(engine) if fast_path else None
-        self._sessions = fast.session if fast else functools.partial(acceptance.general_session, engine)
         self._groups = fast.group if fast and fast.in_one else None
+        if self._groups is None:
+            self._sessions = fast.session if fast else functools.partial(acceptance.general_session, engine)
 
     def _now(self):
         return int(self._clock())

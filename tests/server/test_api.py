@@ -160,6 +160,22 @@ def test_malformed_bodies_are_400_bad_request(bank, client, path, body):
     assert bank.service.status("alice").failures == 0
 
 
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/users/ev%00il/verify", {"code": "123456"}),
+        ("GET", "/users/ev%00il", None),
+        ("POST", "/users/ev%07il/token/resync", {"first_code": "123456", "second_code": "654321"}),
+        ("GET", "/customers/ac%00me/suspended-users", None),
+    ],
+)
+def test_ids_that_are_not_printable_are_400_bad_request(client, method, path, body):
+    """No service makes such ids; a NUL would reach PostgreSQL, which cannot read it (and fail the
+    verifications grouped with it)."""
+    response = client.request(method, V1 + path, json=body)
+    assert response.status_code == 400 and response.json()["error"] == "bad_request", response.text
+
+
 def test_invalid_json_is_400(client):
     response = client.post(V1 + "/users/alice/verify", content=b"\xff{", headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["error"] == "bad_request"

@@ -71,13 +71,13 @@ def test_wrong_codes_in_one_group_suspend_as_they_would_one_by_one(make_bank, po
 
 
 def test_a_group_is_one_read_and_one_write_whatever_its_size(bank):
-    """One SELECT for the users, then every check's one write sent at once and committed together:
-    two round trips for the group (counted at the driver, where the fast path runs)."""
-    serials = ["%08d" % (20_000_000 + n) for n in range(6)]
+    """One SELECT for the users, then every check's one write sent at once and committed together as
+    one transaction (one xmin on every audit row it wrote), none through SQLAlchemy."""
+    serials = ["%08d" % (20_000_000 + n) for n in range(7)]
     for n, serial in enumerate(serials):
         bank.registered("user%d" % n, serial)
-    checks = [verify("user%d" % n, bank.code(serial)) for n, serial in enumerate(serials)]
-    checks += [verify("user0", "000000"), verify("nobody", "123456")]
+    checks = [verify("user%d" % n, bank.code(serial)) for n, serial in enumerate(serials[:6])]
+    checks += [verify("user6", "000000"), verify("nobody", "123456")]
     with round_trips(bank.service.engine) as general:
         outcomes = bank.service.check_many(checks)
     assert general == []  # nothing went through SQLAlchemy
@@ -133,3 +133,40 @@ def test_a_seed_the_key_cannot_open_is_that_checks_error_alone(bank):
     assert outcomes[0] is None
     assert type(outcomes[1]).__name__ == "SeedKeyError"
     assert trail(bank.service.engine, ["alice", "bob"]) == [("alice", "verify", "ok")]
+
+
+def test_checks_of_one_token_in_a_group_are_decided_one_after_the_other(bank):
+    """As one by one: alice's code, a step ahead, moves the token's learnt position, and bob's, two steps
+    ahead, is then inside the window.  Decided both from the state read before the first, bob's would be
+    wrong; the second waits for a group of its own, read after the first committed."""
+    bank.registered("alice")
+    bank.user("bob")
+    bank.service.register("bob", "12345678", bank.code("12345678"))
+    bank.clock.advance(bank.PERIOD)
+    checks = [verify("alice", bank.code("12345678", steps=1)), verify("bob", bank.code("12345678", steps=2))]
+    assert bank.service.check_many(checks) == [None, None]
+
+
+def test_a_failed_group_leaves_no_connection_that_fails_later(make_bank, postgres_url):
+    """psycopg prepares a statement on its sixth use; in a group whose transaction failed the server
+    skipped that Parse, so the connection goes, and the next checks are answered as ever."""
+    bank = make_bank(postgres_url)
+    bank.registered("alice", "11111111")
+    bank.registered("poison", "22222222")
+    for _ in range(5):
+        assert bank.service.check_many([verify("alice", bank.code("11111111"))]) == [None]
+        bank.clock.advance(bank.PERIOD)
+    poison(bank)
+    outcomes = bank.service.check_many([verify("poison", "000000"), verify("alice", bank.code("11111111"))])
+    assert isinstance(outcomes[0], psycopg.errors.RaiseException) and outcomes[1] is None
+    for _ in range(3):
+        bank.clock.advance(bank.PERIOD)
+        assert bank.service.check_many([verify("alice", bank.code("11111111"))]) == [None]
+
+
+def test_an_id_the_database_cannot_read_is_that_checks_error_alone(bank):
+    """A NUL, which PostgreSQL refuses in text: the group's read fails, and its checks run on their own
+    (the API refuses such ids before: tests/server/test_api.py)."""
+    bank.registered("alice")
+    outcomes = bank.service.check_many([verify("ev\0il", "123456"), verify("alice", bank.code("12345678"))])
+    assert isinstance(outcomes[0], psycopg.DataError) and outcomes[1] is None

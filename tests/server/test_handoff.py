@@ -26,6 +26,12 @@ def run(main):
     return asyncio.run(asyncio.wait_for(main(), 10))
 
 
+async def taken(started):
+    """Wait, without blocking the loop, until the thread has taken its first group (``started`` set)."""
+    while not started.is_set():
+        await asyncio.sleep(0.001)
+
+
 def each(function):
     """A group function that calls ``function(item)`` for each item of the group."""
     return lambda items: [function(item) for item in items]
@@ -44,11 +50,12 @@ def test_a_call_runs_on_a_thread_of_its_own_and_its_value_comes_back():
 
 
 def test_the_items_waiting_when_a_thread_comes_free_are_one_group_of_at_most_the_limit():
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     groups = []
 
     def record(items):
         if items == ["first"]:
+            started.set()
             release.wait()
         groups.append(list(items))
         return [item.upper() for item in items]
@@ -57,7 +64,7 @@ def test_the_items_waiting_when_a_thread_comes_free_are_one_group_of_at_most_the
 
     async def main():
         first = handoff.call("first")
-        await asyncio.sleep(0.05)  # the thread has taken the first one alone
+        await taken(started)
         later = [handoff.call(item) for item in "abcdef"]
         release.set()
         return await first, await asyncio.gather(*later)
@@ -72,10 +79,11 @@ class Interrupted(BaseException):
 
 @pytest.mark.parametrize("kind", [LookupError, Interrupted])
 def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_from_the_function_itself(kind):
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def refuse(items):
         if items == ["hold"]:
+            started.set()
             release.wait()
             return ["held"]
         if "serve" in items:
@@ -86,7 +94,7 @@ def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_fro
 
     async def main():
         held = handoff.call("hold")
-        await asyncio.sleep(0.05)
+        await taken(started)
         refused = [handoff.call(n) for n in range(3)]
         release.set()
         await held
@@ -96,12 +104,24 @@ def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_fro
     outcomes, after = run(main)
     assert after == "still serving"
     assert [type(outcome) for outcome in outcomes] == [kind] * 3
+    assert len({id(outcome) for outcome in outcomes}) == 3  # each caller's own: tracebacks are not shared
     frames = []
     traceback = outcomes[0].__traceback__
     while traceback is not None:
         frames.append(traceback.tb_frame.f_code.co_name)
         traceback = traceback.tb_next
     assert frames[-1] == "refuse" and "_run" not in frames and "_serve" not in frames
+
+
+def test_a_function_that_answers_a_group_wrongly_is_an_error_to_its_callers_not_a_hang():
+    handoff = Handoff(1, "test", lambda items: [] if items == ["short"] else items, 8)
+
+    async def main():
+        with pytest.raises(ValueError, match="0 values for a group of 1"):
+            await handoff.call("short")
+        return await handoff.call("served")
+
+    assert run(main) == "served"
 
 
 def test_no_more_groups_run_at_once_than_there_are_threads():
@@ -144,11 +164,12 @@ def test_a_call_given_up_while_it_runs_is_settled_without_an_error_on_the_loop()
 
 
 def test_a_call_given_up_before_its_group_started_is_not_made():
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     made = []
 
     def make(items):
         if items == ["first"]:
+            started.set()
             release.wait()
         made.extend(items)
         return [None] * len(items)
@@ -157,7 +178,7 @@ def test_a_call_given_up_before_its_group_started_is_not_made():
 
     async def main():
         first = handoff.call("first")
-        await asyncio.sleep(0.05)
+        await taken(started)
         queued = [handoff.call(n) for n in range(4)]
         for given_up in queued[:3]:
             given_up.cancel()
