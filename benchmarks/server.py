@@ -37,7 +37,7 @@ from fobauth.service import AuthService
 LIBRARY_CALLS = 5000
 HTTP_CLIENTS = 32
 HTTP_RUNS = 3  # wrk runs per figure, each on new connections, which uvicorn's workers share out anew
-RUN_USERS = 16000  # one fresh user per request: more than wrk sends in WRK_SECONDS (4,000/s)
+RUN_USERS = 30000  # one fresh user per request: more than wrk sends in WRK_SECONDS (7,500/s)
 HTTP_USERS = HTTP_CLIENTS + HTTP_RUNS * RUN_USERS  # the first HTTP_CLIENTS warm the server up
 WRK_SECONDS = 4
 WRK_THREADS = 1  # one C thread generates the load, leaving the most of the two cores to the server
