@@ -60,11 +60,14 @@ def database_url(url=None):
 
 
 def worker_pool(url):
-    """Connection pool options for one HTTP server process.  Its request threads share a few
-    connections: on two cores, 4 per process gave a p99 of 17-26 ms where 8 gave 70-110 ms (more
-    threads wait longer for the GIL, more backends only add context switches; measured with
-    benchmarks/server.py).  SQLite keeps its single connection: see fobauth.database."""
-    return {} if url.startswith("sqlite") else {"pool_size": 4, "max_overflow": 0}
+    """Connection pool options for one HTTP server process.  Its verify threads, one per connection,
+    take verifications in groups (fobauth.handoff), so a few suffice: on two cores, under
+    benchmarks/server.py's 32 clients, 2 per process kept the p99 at or under 25 ms in 6 of 8 runs, 4
+    in 4 of 8 (at the same rates; more threads wait longer for the GIL and the cores, more backends
+    add context switches; 8 gave 70-110 ms before the groups).  Two rather than one, so that a long
+    transaction of another route does not stop verification.  SQLite keeps its single connection: see
+    fobauth.database."""
+    return {} if url.startswith("sqlite") else {"pool_size": 2, "max_overflow": 0}
 
 
 def _read_or_create(path, create):
