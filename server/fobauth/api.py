@@ -48,6 +48,16 @@ DEFAULT_USER_RATE = Rate.parse(settings.DEFAULT_USER_RATE)
 DEFAULT_SOURCE_RATE = Rate.parse(settings.DEFAULT_SOURCE_RATE)
 log = logging.getLogger("fobauth.api")
 
+
+def _printable(value):
+    """Ids are printable text (fobauth.service makes no others); a NUL, which PostgreSQL cannot even
+    compare with, would otherwise reach the database."""
+    if not value.isprintable():
+        raise ValueError("must be printable characters")
+    return value
+
+
+Printable = Annotated[str, AfterValidator(_printable)]
 Identifier = Field(min_length=1, max_length=MAX_ID_CHARS)
 Secret = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
 Code = Field(max_length=MAX_TYPED_CHARS)
@@ -58,8 +68,8 @@ class Body(BaseModel):
 
 
 class NewUser(Body):
-    user_id: str = Identifier
-    customer_id: str = Identifier
+    user_id: Printable = Identifier
+    customer_id: Printable = Identifier
     role: str = Field(json_schema_extra={"enum": list(ROLES)})
     password: str = Secret
     confirmation_password: str = Secret
@@ -80,7 +90,7 @@ class Resynchronisation(Body):
 
 
 class Unlock(Body):
-    admin_id: str = Identifier
+    admin_id: Printable = Identifier
     confirmation_password: str = Secret
 
 
@@ -210,14 +220,6 @@ class Gate:
         wait = self._per_user.acquire(user_id)
         if wait:
             raise errors.RateLimited.after(wait)
-
-
-def _printable(value):
-    """Ids are printable text (fobauth.service makes no others); a NUL, which PostgreSQL cannot even
-    compare with, would otherwise reach the database."""
-    if not value.isprintable():
-        raise ValueError("must be printable characters")
-    return value
 
 
 UserId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(_printable)]

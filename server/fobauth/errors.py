@@ -181,4 +181,7 @@ def apiece(error, count):
     """``error`` for ``count`` callers, each its own exception (the first ``error`` itself, the others
     copies without its traceback): one object raised by several requests would carry every one's
     frames, and their variables, in its traceback."""
-    return [error, *(copy.copy(error) for _ in range(count - 1))]
+    try:
+        return [error, *(copy.copy(error) for _ in range(count - 1))]
+    except Exception:  # an exception whose arguments do not rebuild it: shared, rather than none at all
+        return [error] * count

@@ -64,9 +64,9 @@ def worker_pool(url):
     take verifications in groups (fobauth.handoff), so a few suffice: on two cores, under
     benchmarks/server.py's 32 clients, 2 per process kept the p99 at or under 25 ms in 6 of 8 runs, 4
     in 4 of 8 (at the same rates; more threads wait longer for the GIL and the cores, more backends
-    add context switches; 8 gave 70-110 ms before the groups).  Two rather than one, so that a long
-    transaction of another route does not stop verification.  SQLite keeps its single connection: see
-    fobauth.database."""
+    add context switches; 8 gave 70-110 ms before the groups).  Two rather than one, so that one long
+    transaction of another route (all share the pool) does not stop verification.  SQLite keeps its
+    single connection: see fobauth.database."""
     return {} if url.startswith("sqlite") else {"pool_size": 2, "max_overflow": 0}
 
 

@@ -167,6 +167,7 @@ def test_malformed_bodies_are_400_bad_request(bank, client, path, body):
         ("GET", "/users/ev%00il", None),
         ("POST", "/users/ev%07il/token/resync", {"first_code": "123456", "second_code": "654321"}),
         ("GET", "/customers/ac%00me/suspended-users", None),
+        ("POST", "/users/alice/unlock", {"admin_id": "ad\u0000min", "confirmation_password": "x"}),
     ],
 )
 def test_ids_that_are_not_printable_are_400_bad_request(client, method, path, body):

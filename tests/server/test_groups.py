@@ -1,6 +1,9 @@
 """Verifications in groups (fobauth.service.check_many on PostgreSQL's fast path): one read and one
 transaction for the group, the rules kept within it, and an error confined to the check that caused it."""
 
+import concurrent.futures
+import time
+
 import psycopg
 import pytest
 from sqlalchemy import select, text
@@ -27,6 +30,11 @@ def trail(engine, subjects):
             .order_by(audit_events.c.id)
         )
         return [tuple(row) for row in rows]
+
+
+def counted(engine, query):
+    with engine.connect() as conn:
+        return conn.execute(text(query)).scalar_one()
 
 
 def last_step(engine, serial):
@@ -170,3 +178,37 @@ def test_an_id_the_database_cannot_read_is_that_checks_error_alone(bank):
     bank.registered("alice")
     outcomes = bank.service.check_many([verify("ev\0il", "123456"), verify("alice", bank.code("12345678"))])
     assert isinstance(outcomes[0], psycopg.DataError) and outcomes[1] is None
+
+
+def test_two_groups_that_deadlock_are_settled_and_each_code_is_accepted_once(bank):
+    """Two groups take the same two tokens in opposite orders, each holding the first while it waits for
+    the second (audit rows slowed by a trigger): PostgreSQL ends one group, whose checks then run one by
+    one.  Each code is accepted once and refused once as a replay, nothing is counted twice."""
+    bank.registered("alice", "11111111")
+    bank.registered("bob", "22222222")
+    with bank.service.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION slow_audit() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER slow BEFORE INSERT ON audit_events FOR EACH ROW "
+                "WHEN (NEW.event = 'verify') EXECUTE FUNCTION slow_audit()"
+            )
+        )
+    deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+    before = counted(bank.service.engine, deadlocks)
+    alice, bob = verify("alice", bank.code("11111111")), verify("bob", bank.code("22222222"))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        groups = [pool.submit(bank.service.check_many, order) for order in ([alice, bob], [bob, alice])]
+        (a1, b1), (b2, a2) = (group.result(timeout=30) for group in groups)
+    assert sorted(map(str, answers([a1, a2]))) == sorted(map(str, answers([None, errors.Replayed()])))
+    assert sorted(map(str, answers([b1, b2]))) == sorted(map(str, answers([None, errors.Replayed()])))
+    deadline = time.monotonic() + 10  # the ended backend reports its deadlock as it goes
+    while counted(bank.service.engine, deadlocks) == before:
+        assert time.monotonic() < deadline, "no deadlock happened: the test did not test"
+        time.sleep(0.05)  # polling the statistics another backend flushes
+    assert bank.service.status("alice").failures == 0 and bank.service.status("bob").failures == 0

@@ -113,6 +113,34 @@ def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_fro
     assert frames[-1] == "refuse" and "_run" not in frames and "_serve" not in frames
 
 
+class Unrebuildable(Exception):
+    def __init__(self, *, why):
+        super().__init__(why)
+
+
+def test_an_exception_that_cannot_be_copied_still_reaches_every_caller():
+    started, release = threading.Event(), threading.Event()
+
+    def refuse(items):
+        if items == ["hold"]:
+            started.set()
+            release.wait()
+            return ["held"]
+        raise Unrebuildable(why="refused")
+
+    handoff = Handoff(1, "test", refuse, 8)
+
+    async def main():
+        held = handoff.call("hold")
+        await taken(started)
+        refused = [handoff.call(n) for n in range(3)]
+        release.set()
+        await held
+        return await asyncio.gather(*refused, return_exceptions=True)
+
+    assert [type(outcome) for outcome in run(main)] == [Unrebuildable] * 3
+
+
 def test_a_function_that_answers_a_group_wrongly_is_an_error_to_its_callers_not_a_hang():
     handoff = Handoff(1, "test", lambda items: [] if items == ["short"] else items, 8)
 
