@@ -26,6 +26,21 @@ def run(main):
     return asyncio.run(asyncio.wait_for(main(), 10))
 
 
+class Holding:
+    """A group function, ``then(items)``, whose group of ``first`` alone waits for ``release`` (``started``
+    tells that the thread has taken it), so that the calls made meanwhile wait for a group together."""
+
+    def __init__(self, then, first="first"):
+        self.started, self.release = threading.Event(), threading.Event()
+        self._then, self._first = then, first
+
+    def __call__(self, items):
+        if items == [self._first]:
+            self.started.set()
+            self.release.wait()
+        return self._then(items)
+
+
 async def taken(started):
     """Wait, without blocking the loop, until the thread has taken its first group (``started`` set)."""
     while not started.is_set():
@@ -50,23 +65,20 @@ def test_a_call_runs_on_a_thread_of_its_own_and_its_value_comes_back():
 
 
 def test_the_items_waiting_when_a_thread_comes_free_are_one_group_of_at_most_the_limit():
-    started, release = threading.Event(), threading.Event()
     groups = []
 
     def record(items):
-        if items == ["first"]:
-            started.set()
-            release.wait()
         groups.append(list(items))
         return [item.upper() for item in items]
 
-    handoff = Handoff(1, "test", record, 4)
+    holding = Holding(record)
+    handoff = Handoff(1, "test", holding, 4)
 
     async def main():
         first = handoff.call("first")
-        await taken(started)
+        await taken(holding.started)
         later = [handoff.call(item) for item in "abcdef"]
-        release.set()
+        holding.release.set()
         return await first, await asyncio.gather(*later)
 
     assert run(main) == ("FIRST", list("ABCDEF"))
@@ -77,31 +89,35 @@ class Interrupted(BaseException):
     pass
 
 
-@pytest.mark.parametrize("kind", [LookupError, Interrupted])
-def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_from_the_function_itself(kind):
-    started, release = threading.Event(), threading.Event()
+def raised_to_a_group(make_error):
+    """What three calls taken as one group get from a function that raises ``make_error()``, and what
+    a call after them gets."""
 
     def refuse(items):
         if items == ["hold"]:
-            started.set()
-            release.wait()
             return ["held"]
         if "serve" in items:
             return ["still serving"]
-        raise kind("refused")
+        raise make_error()
 
-    handoff = Handoff(1, "test", refuse, 8)
+    holding = Holding(refuse, first="hold")
+    handoff = Handoff(1, "test", holding, 8)
 
     async def main():
         held = handoff.call("hold")
-        await taken(started)
+        await taken(holding.started)
         refused = [handoff.call(n) for n in range(3)]
-        release.set()
+        holding.release.set()
         await held
         outcomes = await asyncio.gather(*refused, return_exceptions=True)
         return outcomes, await handoff.call("serve")
 
-    outcomes, after = run(main)
+    return run(main)
+
+
+@pytest.mark.parametrize("kind", [LookupError, Interrupted])
+def test_an_exception_of_the_function_is_raised_to_every_caller_of_the_group_from_the_function_itself(kind):
+    outcomes, after = raised_to_a_group(lambda: kind("refused"))
     assert after == "still serving"
     assert [type(outcome) for outcome in outcomes] == [kind] * 3
     assert len({id(outcome) for outcome in outcomes}) == 3  # each caller's own: tracebacks are not shared
@@ -119,26 +135,9 @@ class Unrebuildable(Exception):
 
 
 def test_an_exception_that_cannot_be_copied_still_reaches_every_caller():
-    started, release = threading.Event(), threading.Event()
-
-    def refuse(items):
-        if items == ["hold"]:
-            started.set()
-            release.wait()
-            return ["held"]
-        raise Unrebuildable(why="refused")
-
-    handoff = Handoff(1, "test", refuse, 8)
-
-    async def main():
-        held = handoff.call("hold")
-        await taken(started)
-        refused = [handoff.call(n) for n in range(3)]
-        release.set()
-        await held
-        return await asyncio.gather(*refused, return_exceptions=True)
-
-    assert [type(outcome) for outcome in run(main)] == [Unrebuildable] * 3
+    outcomes, after = raised_to_a_group(lambda: Unrebuildable(why="refused"))
+    assert [type(outcome) for outcome in outcomes] == [Unrebuildable] * 3
+    assert after == "still serving"
 
 
 def test_a_function_that_answers_a_group_wrongly_is_an_error_to_its_callers_not_a_hang():
@@ -192,25 +191,22 @@ def test_a_call_given_up_while_it_runs_is_settled_without_an_error_on_the_loop()
 
 
 def test_a_call_given_up_before_its_group_started_is_not_made():
-    started, release = threading.Event(), threading.Event()
     made = []
 
     def make(items):
-        if items == ["first"]:
-            started.set()
-            release.wait()
         made.extend(items)
         return [None] * len(items)
 
-    handoff = Handoff(1, "test", make, 8)
+    holding = Holding(make)
+    handoff = Handoff(1, "test", holding, 8)
 
     async def main():
         first = handoff.call("first")
-        await taken(started)
+        await taken(holding.started)
         queued = [handoff.call(n) for n in range(4)]
         for given_up in queued[:3]:
             given_up.cancel()
-        release.set()
+        holding.release.set()
         await first
         await queued[3]
 
