@@ -30,6 +30,7 @@ from benchmarks import _postgres, _proc
 from fobauth import errors, pgcluster
 from fobauth.database import make_engine, upgrade
 from fobauth.pskcimport import TokenSeed
+from fobauth.runtime import worker_pool
 from fobauth.schema import tokens, users
 from fobauth.seedbox import SeedBox
 from fobauth.service import AuthService
@@ -42,7 +43,8 @@ HTTP_USERS = HTTP_CLIENTS + HTTP_RUNS * RUN_USERS  # the first HTTP_CLIENTS warm
 WRK_SECONDS = 4
 WRK_THREADS = 1  # one C thread generates the load, leaving the most of the two cores to the server
 HTTP_WORKERS = {"sqlite": 1, "postgresql": 2}  # SQLite has one writer: more processes only wait on its lock
-HTTP_PG_CONNECTIONS = 4  # what those 2 workers open (fobauth.runtime.worker_pool): pgbench gets as many
+# What those workers open (fobauth.runtime.worker_pool): pgbench gets as many clients.
+HTTP_PG_CONNECTIONS = HTTP_WORKERS["postgresql"] * worker_pool("postgresql://")["pool_size"]
 PYOTP_SECONDS = 0.5
 SEED_KEY = bytes(range(32))
 API_KEY = "benchmark-api-key-0123456789"

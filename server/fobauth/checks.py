@@ -5,9 +5,10 @@ A check reads the user with their token, decides with the one pure function
 (fobauth.acceptance).  On PostgreSQL's fast path checks come in groups
 (``check_many``): one read for all of them, then every check's one write in
 one transaction, a group commit (fobauth.hotpath); elsewhere they run one
-after the other.  Checks in a group meet as concurrent requests do, and the
-conditional writes settle them the same way (docs/server.md, "Verifications
-in groups").
+after the other.  A group holds one check per token, so a token's checks
+are decided one after the other as well; between groups the conditional
+writes settle races as between concurrent requests (docs/server.md,
+"Verifications in groups").
 """
 
 import functools

@@ -57,13 +57,18 @@ def make_engine(url=DEFAULT_URL, **options):
     return create_engine(url, **options)
 
 
-class Dropped(Exception):
-    """The database dropped the connection (a restart, a failover) before anything of an attempt could
-    be kept: running it again is safe.  ``error`` is the database's own error."""
+class NothingKept(Exception):
+    """An attempt failed before anything of it could be kept.  ``error`` is the database's own error;
+    the message names only its type (the driver's text may quote stored data)."""
 
     def __init__(self, error):
         super().__init__(type(error).__name__)
         self.error = error
+
+
+class Dropped(NothingKept):
+    """The database dropped the connection (a restart, a failover) before anything of an attempt could
+    be kept: running it again is safe."""
 
 
 def once_more_if_dropped(attempt):

@@ -4,8 +4,8 @@ Verification runs its database statements on a thread, one per pooled
 connection, so that the event loop keeps reading and answering other
 requests meanwhile.  A thread that comes free takes every verification
 waiting by then, up to a limit, and runs them as one group: on PostgreSQL
-one read and one transaction for all of them (fobauth.service.check_many),
-which costs the database and the driver about a third per verification of
+one read and one transaction for all of them (fobauth.checks, check_many),
+which costs the database and the driver a fraction per verification of
 what one at a time did (docs/server-performance.md).  Under light load a
 group holds one verification and waits for nothing.
 

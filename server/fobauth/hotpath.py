@@ -23,7 +23,7 @@ import collections
 import contextlib
 
 from fobauth import acceptance
-from fobauth.database import Dropped
+from fobauth.database import Dropped, NothingKept
 
 
 class _Compiled:
@@ -105,13 +105,9 @@ class _Group:
         return [cursor.fetchall() for cursor in cursors]
 
 
-class NotKept(Exception):
+class NotKept(NothingKept):
     """A group's transaction failed and was rolled back: nothing of it was kept, so each of its checks
-    can be run again (on its own, where an error is that check's alone).  ``error``: the database's."""
-
-    def __init__(self, error):
-        super().__init__(type(error).__name__)
-        self.error = error
+    can be run again (on its own, where an error is that check's alone)."""
 
 
 class FastPath:
@@ -132,13 +128,14 @@ class FastPath:
         return found
 
     @contextlib.contextmanager
-    def _connection(self):
-        """A pooled connection's driver connection; a connection the database dropped before anything was
-        written raises fobauth.database.Dropped.  Yields (driver connection, the session made on it)."""
+    def _connection(self, kind):
+        """A session of ``kind`` (_Session or _Group) on a pooled connection, and the driver connection;
+        a connection the database dropped before the session wrote anything raises
+        fobauth.database.Dropped."""
         raw = self._engine.raw_connection()
-        made = []
+        session = kind(self, raw.driver_connection)
         try:
-            yield raw.driver_connection, made
+            yield session, raw.driver_connection
         except NotKept:
             # After a failed pipeline psycopg may hold as prepared a statement whose Parse the server
             # skipped (psycopg 3.3, _preparing.PrepareManager.maybe_add_to_cache registers the name of
@@ -149,7 +146,7 @@ class FastPath:
             if not self._dialect.is_disconnect(error, raw.dbapi_connection, None):
                 raise
             raw.invalidate()
-            if not made or not made[0].wrote:
+            if not session.wrote:
                 raise Dropped(error) from None
             raise
         finally:
@@ -158,11 +155,10 @@ class FastPath:
     @contextlib.contextmanager
     def group(self):
         """A _Group for the checks of one group, on a connection in autocommit (the one-statement form)."""
-        with self._connection() as (driver, made):
-            made.append(_Group(self, driver))
+        with self._connection(_Group) as (group, driver):
             driver.autocommit = True
             try:
-                yield made[0]
+                yield group
             finally:
                 if not driver.broken:  # else the error to raise is the one that broke it
                     driver.autocommit = False
@@ -171,11 +167,10 @@ class FastPath:
     def session(self):
         """A check's session in the sequence form (SQLite), like fobauth.acceptance.general_session's: one
         BEGIN IMMEDIATE transaction."""
-        with self._connection() as (driver, made):
-            made.append(_Session(self, driver))
+        with self._connection(_Session) as (session, driver):
             driver.execute("BEGIN IMMEDIATE")
             try:
-                yield made[0]
+                yield session
                 driver.commit()
             except BaseException:
                 driver.rollback()
